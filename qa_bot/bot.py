@@ -1,0 +1,189 @@
+"""The Bot: one object that ingests articles, answers questions and writes summaries."""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from .answering import Answer, Answerer, History
+from .articles import Article, IngestError, make_article
+from .config import Config
+from .index import PassageIndex
+from .loaders import LoadLimits, is_url, iter_folder, load_file, load_url
+from .summarizing import Summarizer, Summary
+
+log = logging.getLogger(__name__)
+
+
+class Bot:
+    """Articles in, grounded answers and summaries out. Models load lazily, once, on first use.
+
+    >>> bot = Bot(index_dir="indexes/default")
+    >>> bot.ask("How many soldiers has Russia moved near Ukraine?").answer
+    """
+
+    def __init__(self, config: Config | None = None, **overrides: Any) -> None:
+        if config is None:
+            config = Config.from_env(**overrides)
+        elif overrides:
+            config = config.replace(**overrides)
+        self.config = config
+        self._lock = threading.RLock()
+        self._embedder = None
+        self._index: PassageIndex | None = None
+        self._generators: dict[str, Any] = {}
+
+    # ---- lazily built parts ---------------------------------------------------------------------
+    @property
+    def embedder(self):
+        with self._lock:
+            if self._embedder is None:
+                from .embedder import Embedder
+
+                self._embedder = Embedder(self.config.embed_model)
+            return self._embedder
+
+    @property
+    def index(self) -> PassageIndex:
+        with self._lock:
+            if self._index is None:
+                self._index = self._open_index(fresh=False)
+            return self._index
+
+    def _open_index(self, fresh: bool) -> PassageIndex:
+        c = self.config
+        return PassageIndex(
+            c.index_dir, self.embedder, c.embed_model, self.embedder.dim,
+            chunk_chars=c.chunk_chars, chunk_max_chars=c.chunk_max_chars,
+            overlap_sentences=c.chunk_overlap_sentences, ann_threshold=c.ann_threshold,
+            rebuild_hint=f"python -m qa_bot --index {c.index_dir} rebuild --embed-model {c.embed_model}",
+            fresh=fresh,
+        )
+
+    def generator(self, name: str):
+        with self._lock:
+            if name not in self._generators:
+                from .generator import Generator
+
+                self._generators[name] = Generator(name, self.config.cache_dir, self.config.threads,
+                                                   self.config.quantize)
+            return self._generators[name]
+
+    @property
+    def answerer(self) -> Answerer:
+        return Answerer(self.index, self.generator(self.config.answer_model), self.embedder, self.config)
+
+    @property
+    def summarizer(self) -> Summarizer:
+        return Summarizer(self.generator(self.config.generator), self.config.cache_dir)
+
+    def prepare(self) -> None:
+        """Load (and on first use prepare) every model this configuration uses."""
+        _ = self.embedder
+        for name in {self.config.generator, self.config.answer_model}:
+            self.generator(name)
+
+    # ---- articles -------------------------------------------------------------------------------
+    @property
+    def limits(self) -> LoadLimits:
+        c = self.config
+        return LoadLimits(c.max_file_bytes, c.max_article_chars, c.url_timeout, c.url_max_bytes, c.allow_private_urls)
+
+    def load(self, source: str | Path) -> list[Article]:
+        """Articles from a file, a folder or a URL (nothing is indexed yet)."""
+        if isinstance(source, str) and is_url(source):
+            return [load_url(source, self.limits)]
+        path = Path(source)
+        if path.is_dir():
+            articles, problems = [], []
+            for file in iter_folder(path):
+                try:
+                    articles.append(load_file(file, self.limits))
+                except IngestError as exc:
+                    problems.append(f"{file.name}: {exc}")
+                    log.warning("Skipping %s: %s", file, exc)
+            if not articles:
+                raise IngestError(f"No readable articles in {path}" + (f" ({'; '.join(problems)})" if problems else ""))
+            return articles
+        return [load_file(path, self.limits)]
+
+    def ingest(self, sources: str | Path | Sequence[str | Path], progress: bool = False) -> list[str]:
+        """Index files, folders or URLs; returns the ids of newly added articles (duplicates skipped)."""
+        items = [sources] if isinstance(sources, (str, Path)) else list(sources)
+        articles = [a for s in items for a in self.load(s)]
+        return self.add_articles(articles, progress=progress)
+
+    def ingest_text(self, text: str, title: str = "", source: str = "pasted text") -> list[str]:
+        """Index raw text as one article."""
+        article = make_article(text, title=title, source=source, max_chars=self.config.max_article_chars)
+        return self.add_articles([article])
+
+    def add_articles(self, articles: Sequence[Article], progress: bool = False) -> list[str]:
+        return self.index.add_articles(articles, progress=progress)
+
+    def remove(self, article_ids: str | Iterable[str]) -> list[str]:
+        return self.index.remove(article_ids)
+
+    def articles(self) -> list[Article]:
+        """Indexed articles, oldest first."""
+        self.index.refresh()
+        return sorted(self.index.articles.values(), key=lambda a: a.added)
+
+    def ensure_seeded(self) -> None:
+        """Index ``seeds/`` when the index does not exist yet, so a new user gets answers at once."""
+        if not (Path(self.config.index_dir) / "CURRENT").exists() and Path(self.config.seeds_dir).is_dir():
+            log.info("No index in %s yet: indexing %s", self.config.index_dir, self.config.seeds_dir)
+            self.ingest(self.config.seeds_dir)
+
+    def rebuild(self, progress: bool = False) -> int:
+        """Re-embed every article (after changing the embedding model or on a damaged index)."""
+        from .index import read_articles
+
+        articles = read_articles(self.config.index_dir)
+        with self._lock:
+            self._index = self._open_index(fresh=True)
+        return self._index.rebuild(articles, progress=progress)
+
+    # ---- questions and summaries -----------------------------------------------------------------
+    def _check_question(self, question: str) -> str:
+        question = (question or "").strip()
+        if not question:
+            raise ValueError("Please type a question.")
+        if len(question) > self.config.max_question_chars:
+            raise ValueError(f"The question is {len(question):,} characters long; the limit is "
+                             f"{self.config.max_question_chars:,}. Please shorten it.")
+        return question
+
+    def ask(self, question: str, history: History | None = None,
+            article_ids: Iterable[str] | None = None) -> Answer:
+        """A short grounded answer with its sources, or an abstention (``found=False``)."""
+        return self.answerer(self._check_question(question), history, article_ids)
+
+    def ask_stream(self, question: str, history: History | None = None,
+                   article_ids: Iterable[str] | None = None) -> Iterator[str | Answer]:
+        """Answer text pieces as generated, then the final :class:`Answer`."""
+        yield from self.answerer.stream(self._check_question(question), history, article_ids)
+
+    def _pick(self, article_ids: Iterable[str] | None) -> list[Article]:
+        articles = self.articles()
+        if not articles:
+            raise ValueError("There are no articles yet: add one first.")
+        if article_ids is None:
+            return [articles[-1]]
+        ids = list(article_ids)
+        if ids == ["all"]:
+            return articles
+        by_id = {a.id: a for a in articles}
+        unknown = [i for i in ids if i not in by_id]
+        if unknown:
+            raise ValueError(f"Unknown article id(s): {', '.join(unknown)}")
+        return [by_id[i] for i in ids]
+
+    def summarize(self, article_ids: Iterable[str] | None = None, length: str = "short") -> Summary:
+        """Summary of the given articles (default: the most recently added; ``["all"]``: all)."""
+        return self.summarizer(self._pick(article_ids), length)
+
+    def summarize_stream(self, article_ids: Iterable[str] | None = None,
+                         length: str = "short") -> Iterator[str | Summary]:
+        yield from self.summarizer.stream(self._pick(article_ids), length)

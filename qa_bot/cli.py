@@ -1,0 +1,142 @@
+"""Command line: ``python -m qa_bot [--index DIR] COMMAND ...``."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Sequence
+
+from .articles import IngestError
+from .config import add_config_flags, config_from_args
+from .index import IndexError as QAIndexError
+from .model_store import ModelUnavailable
+from .summarizing import LENGTHS
+
+log = logging.getLogger("qa_bot")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m qa_bot", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    add_config_flags(parser)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="add articles: files, folders, URLs, or - for standard input")
+    p.add_argument("sources", nargs="+", help="file, folder, http(s) URL, or -")
+    p.add_argument("--title", default="", help="title for text read from standard input")
+
+    sub.add_parser("list", help="list indexed articles")
+    p = sub.add_parser("remove", help="remove articles by id")
+    p.add_argument("ids", nargs="+")
+    sub.add_parser("prepare", help="prepare and load the models once (shows where they are cached)")
+    sub.add_parser("rebuild", help="re-embed every article (after a model change or damage)")
+
+    p = sub.add_parser("ask", help="ask a question")
+    p.add_argument("question")
+    p.add_argument("--article", action="append", dest="articles", help="only this article id (repeatable)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("summarize", help="summarise articles (default: the most recent; 'all' for all)")
+    p.add_argument("ids", nargs="*", help="article ids, or all")
+    p.add_argument("--length", choices=list(LENGTHS), default="short")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("httpx", "urllib3", "transformers", "faiss"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        config = config_from_args(args)
+        from .bot import Bot
+
+        bot = Bot(config)
+        return COMMANDS[args.command](bot, args)
+    except (IngestError, ValueError, QAIndexError, ModelUnavailable) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_ingest(bot, args) -> int:
+    added = []
+    for source in args.sources:
+        if source == "-":
+            added += bot.ingest_text(sys.stdin.read(), title=args.title, source="stdin")
+        else:
+            added += bot.ingest(source, progress=True)
+    print(f"added {len(added)} article(s)" + (": " + ", ".join(added) if added else " (already indexed)"))
+    return 0
+
+
+def cmd_list(bot, args) -> int:
+    articles = bot.articles()
+    if not articles:
+        print("no articles yet: python -m qa_bot ingest FILE_OR_URL")
+    for a in articles:
+        print(f"{a.id}  {a.title}  ({len(a.text.split())} words; {a.source or 'unknown source'})")
+    return 0
+
+
+def cmd_remove(bot, args) -> int:
+    removed = bot.remove(args.ids)
+    missing = [i for i in args.ids if i not in removed]
+    if removed:
+        print("removed " + ", ".join(removed))
+    if missing:
+        print("not found: " + ", ".join(missing), file=sys.stderr)
+    return 0 if removed else 1
+
+
+def cmd_prepare(bot, args) -> int:
+    print(f"model cache: {bot.config.cache_dir}")
+    bot.prepare()
+    print(f"ready: embeddings {bot.config.embed_model}; generator {bot.config.generator}"
+          + (f"; answers {bot.config.answer_model}" if bot.config.answer_model != bot.config.generator else ""))
+    return 0
+
+
+def cmd_rebuild(bot, args) -> int:
+    count = bot.rebuild(progress=True)
+    print(f"rebuilt the index in {bot.config.index_dir}: {count} article(s)")
+    return 0
+
+
+def cmd_ask(bot, args) -> int:
+    bot.ensure_seeded()
+    answer = bot.ask(args.question, article_ids=args.articles)
+    if args.json:
+        data = answer.to_dict()
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+        return 0
+    print(answer.answer)
+    for n, s in enumerate(answer.sources, 1):
+        print(f"  [{n}] {s.title} ({s.article_id}, chars {s.start}-{s.end}, score {s.score:.2f})")
+        print(f"      …{s.text[:240]}{'…' if len(s.text) > 240 else ''}")
+    return 0
+
+
+def cmd_summarize(bot, args) -> int:
+    bot.ensure_seeded()
+    ids = args.ids or None
+    summary = bot.summarize(ids, args.length)
+    if args.json:
+        print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=1))
+        return 0
+    print(summary.summary)
+    if summary.unsupported:
+        print(f"warning: not found in the article(s): {', '.join(summary.unsupported)}", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {
+    "ingest": cmd_ingest, "list": cmd_list, "remove": cmd_remove, "prepare": cmd_prepare,
+    "rebuild": cmd_rebuild, "ask": cmd_ask, "summarize": cmd_summarize,
+}

@@ -1,0 +1,143 @@
+"""All of qa_bot's settings in one place.
+
+Every field has a documented default, can be set by an environment variable
+(``QA_BOT_<FIELD>``, upper case) and by a command-line flag (``--field-name``).
+Precedence: explicit keyword/flag > environment variable > default.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+ENV_PREFIX = "QA_BOT_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "qa_bot"
+
+
+def _opt(default: Any, help: str, **kw: Any) -> Any:
+    """A dataclass field carrying its help text (used for flags and docs)."""
+    if callable(default) and not isinstance(default, (str, int, float, bool)):
+        return field(default_factory=default, metadata={"help": help, **kw})
+    return field(default=default, metadata={"help": help, **kw})
+
+
+@dataclass
+class Config:
+    """Settings for models, chunking, retrieval, answering, limits and paths."""
+
+    # paths
+    index_dir: Path = _opt(lambda: PROJECT_ROOT / "indexes" / "default", "folder of the persisted index")
+    cache_dir: Path = _opt(_default_cache_dir, "where prepared models and summaries are cached")
+    seeds_dir: Path = _opt(lambda: PROJECT_ROOT / "seeds", "articles indexed when no index exists yet")
+
+    # models
+    embed_model: str = _opt("all-minilm-l6-v2", "embedding model: the packaged default, a HF id or a local path")
+    generator: str = _opt("qwen2.5-coder-1.5b", "model for summaries: qwen2.5-coder-1.5b, qwen2.5-coder-0.5b, a HF id or a path")
+    answer_generator: str = _opt("", "model for answers (empty: same as --generator)")
+    threads: int = _opt(0, "torch threads (0: all cores)")
+    quantize: bool = _opt(False, "int8 dynamic quantisation of the generator's linear layers")
+
+    # chunking
+    chunk_chars: int = _opt(700, "target passage length in characters")
+    chunk_max_chars: int = _opt(1200, "hard upper bound of a passage in characters")
+    chunk_overlap_sentences: int = _opt(1, "sentences repeated between neighbouring passages")
+
+    # retrieval
+    top_k: int = _opt(4, "passages retrieved per question")
+    context_passages: int = _opt(3, "passages shown to the generator")
+    context_sentences: int = _opt(6, "sentences kept from the retrieved passages for the prompt (0: whole passages)")
+    hybrid_weight: float = _opt(0.3, "weight of the lexical BM25 score in hybrid fusion (0..1)")
+    ann_threshold: int = _opt(50_000, "passage count above which an approximate (HNSW) index is used")
+
+    # answering
+    min_relevance: float = _opt(0.22, "below this best dense similarity the bot abstains without asking the model")
+    min_grounding: float = _opt(0.5, "share of an answer's content words that must occur in its sources")
+    answer_max_tokens: int = _opt(48, "longest answer in tokens")
+    summary_max_tokens: int = _opt(160, "longest summary in tokens")
+    history_turns: int = _opt(3, "chat turns used to understand a follow-up question")
+
+    # limits
+    max_question_chars: int = _opt(2_000, "longest question accepted")
+    max_article_chars: int = _opt(2_000_000, "longest article text accepted (characters)")
+    max_file_bytes: int = _opt(50_000_000, "largest file accepted for ingest (bytes)")
+    url_timeout: float = _opt(15.0, "seconds before a URL fetch gives up")
+    url_max_bytes: int = _opt(10_000_000, "largest URL response accepted (bytes)")
+    allow_private_urls: bool = _opt(False, "allow fetching loopback and private-network URLs")
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.type in ("Path", Path) and not isinstance(value, Path):
+                setattr(self, f.name, Path(value))
+        if not 0.0 <= self.hybrid_weight <= 1.0:
+            raise ValueError(f"hybrid_weight must be within 0..1, got {self.hybrid_weight}")
+        if self.chunk_chars <= 0 or self.chunk_max_chars < self.chunk_chars:
+            raise ValueError("chunk_chars must be > 0 and <= chunk_max_chars")
+        if self.top_k < 1 or self.context_passages < 1:
+            raise ValueError("top_k and context_passages must be >= 1")
+
+    @property
+    def answer_model(self) -> str:
+        return self.answer_generator or self.generator
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Config":
+        """Defaults, then ``QA_BOT_*`` environment variables, then ``overrides``."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        unknown = set(values) - {f.name for f in fields(cls)}
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> "Config":
+        return dataclasses.replace(self, **changes)
+
+
+def _parse(f: dataclasses.Field, raw: str) -> Any:
+    kind = _kind(f)
+    if kind is bool:
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    return kind(raw)
+
+
+def _kind(f: dataclasses.Field) -> type:
+    name = f.type if isinstance(f.type, str) else f.type.__name__
+    return {"int": int, "float": float, "bool": bool, "Path": Path}.get(name, str)
+
+
+_ALIASES = {"index_dir": ("--index",), "generator": ("--model",)}
+
+
+def add_config_flags(parser: argparse.ArgumentParser, only: tuple[str, ...] | None = None) -> None:
+    """Add one ``--flag`` per Config field (all default to None = not given)."""
+    group = parser.add_argument_group("settings (also QA_BOT_<NAME> environment variables)")
+    for f in fields(Config):
+        if only is not None and f.name not in only:
+            continue
+        flags = ["--" + f.name.replace("_", "-"), *_ALIASES.get(f.name, ())]
+        kind = _kind(f)
+        help_text = f"{f.metadata.get('help', '')} [env {ENV_PREFIX}{f.name.upper()}]"
+        if kind is bool:
+            group.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+        else:
+            group.add_argument(*flags, dest=f.name, type=kind, default=None, help=help_text)
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """Build a Config from parsed flags, falling back to the environment."""
+    given = {f.name: getattr(args, f.name, None) for f in fields(Config)}
+    return Config.from_env(**given)

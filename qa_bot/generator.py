@@ -1,0 +1,85 @@
+"""A chat-tuned causal language model that writes answers and summaries, whole or streamed."""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+from .model_store import generator_path
+
+log = logging.getLogger(__name__)
+
+Message = dict[str, str]
+
+
+class Generator:
+    """Greedy generation from chat messages; one generation at a time per model (CPU bound)."""
+
+    def __init__(self, model: str = "qwen2.5-coder-1.5b", cache_dir: str | Path = "~/.cache/qa_bot",
+                 threads: int = 0, quantize: bool = False) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if threads < 0:
+            raise ValueError("threads must be >= 0")
+        torch.set_num_threads(threads or os.cpu_count() or 1)
+        self.name = model
+        path = generator_path(model, Path(cache_dir).expanduser())
+        started = time.perf_counter()
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
+        if quantize:
+            self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
+        log.info("Loaded generator %s from %s in %.1f s", model, path, time.perf_counter() - started)
+        self._torch = torch
+        self._lock = threading.Lock()
+
+    def prompt_ids(self, messages: list[Message]):
+        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return self.tokenizer(text, return_tensors="pt")
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def _kwargs(self, inputs, max_new_tokens: int) -> dict:
+        return dict(
+            **inputs,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            temperature=None,
+            top_p=None,
+            top_k=None,
+            pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
+        )
+
+    def __call__(self, messages: list[Message], max_new_tokens: int = 64) -> str:
+        """The model's whole reply to ``messages``."""
+        return "".join(self.stream(messages, max_new_tokens))
+
+    def stream(self, messages: list[Message], max_new_tokens: int = 64) -> Iterator[str]:
+        """The reply, piece by piece as tokens are decoded."""
+        from transformers import TextIteratorStreamer
+
+        inputs = self.prompt_ids(messages)
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600)
+        error: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                with self._lock, self._torch.inference_mode():
+                    self.model.generate(**self._kwargs(inputs, max_new_tokens), streamer=streamer)
+            except BaseException as exc:  # surfaced to the consumer below
+                error.append(exc)
+                streamer.end()
+
+        thread = threading.Thread(target=run, daemon=True, name="qa_bot-generate")
+        thread.start()
+        for piece in streamer:
+            if piece:
+                yield piece
+        thread.join()
+        if error:
+            raise error[0]

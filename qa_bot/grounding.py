@@ -1,0 +1,73 @@
+"""Checks that generated text stays within its sources: answer grounding, unsupported names/numbers."""
+from __future__ import annotations
+
+import re
+
+from .lexical import STOPWORDS, tokenize
+
+_NOT_FOUND = re.compile(
+    r"\b(not found|not (mentioned|stated|specified|provided|given|included|in the (excerpts?|articles?|text))|"
+    r"(no|does not|doesn't|do not|don't) (contain|provide|mention|say|include|state|specify|information)|"
+    r"cannot (be )?(answer|determine|find)|can't (answer|determine|find)|unable to|no information|"
+    r"unknown|there is no mention)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+# A capitalised word, possibly several joined (names like "Antony Blinken", "New York")
+_NAME = re.compile(r"\b[A-Z][a-zA-Z’'\-]+(?:\s+[A-Z][a-zA-Z’'\-]+)*")
+
+
+def says_not_found(text: str) -> bool:
+    """True when a model reply declares that the sources lack the answer."""
+    return bool(_NOT_FOUND.search(text))
+
+
+def grounding_score(answer: str, context: str) -> float:
+    """Share of the answer's content tokens that occur in ``context`` (1.0 for an empty answer)."""
+    words = [w for w in tokenize(answer) if w not in STOPWORDS]
+    if not words:
+        return 1.0
+    available = set(tokenize(context))
+    available |= {w.replace(",", "") for w in available}
+    return sum(1 for w in words if w in available) / len(words)
+
+
+def _number_forms(text: str) -> set[str]:
+    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+
+
+_WORD_NUMBERS = {
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "fifty": "50",
+    "hundred": "100", "thousand": "1000", "million": "1000000",
+}
+
+
+def unsupported_terms(generated: str, source: str) -> list[str]:
+    """Numbers and names in ``generated`` that do not occur in ``source``.
+
+    Numbers compare without thousands separators (and accept a number spelled as a word in the
+    source); names compare case-insensitively word by word, so "Putin" is supported by "Vladimir Putin".
+    """
+    source_lower = source.lower()
+    source_numbers = _number_forms(source)
+    source_numbers |= {digit for word, digit in _WORD_NUMBERS.items() if re.search(rf"\b{word}\b", source_lower)}
+    source_words = set(re.findall(r"[\w’'\-]+", source_lower))
+    missing: list[str] = []
+    for number in _NUMBER.findall(generated):
+        plain = number.replace(",", "").rstrip(".")
+        if plain not in source_numbers and number not in missing:
+            missing.append(number)
+    for match in _NAME.finditer(generated):
+        name = match.group()
+        words = [w for w in re.findall(r"[\w’'\-]+", name.lower()) if w not in STOPWORDS]
+        # a capitalised sentence-initial common word ("The", "Officials") is not a name claim
+        if not words or all(w in source_words for w in words):
+            continue
+        at_sentence_start = match.start() == 0 or generated[: match.start()].rstrip()[-1:] in ".!?:-•*\n"
+        unknown = [w for w in words if w not in source_words]
+        if at_sentence_start and len(words) == 1:
+            continue
+        if unknown and name not in missing:
+            missing.append(name)
+    return missing

@@ -1,0 +1,39 @@
+import pytest
+
+from qa_bot.articles import IngestError, article_id, make_article, strip_boilerplate
+
+
+def test_seed_boilerplate_is_removed_and_title_kept(seed_text):
+    article = make_article(seed_text)
+    assert article.title == "Biden and Putin hold talks as tensions mount over Ukraine crisis"
+    assert "Near you" not in article.text
+    assert "Leave a Comment" not in article.text
+    assert article.text.endswith("tries to contain the current crisis.")
+
+
+def test_id_is_stable_and_ignores_whitespace(seed_text):
+    a = make_article(seed_text)
+    b = make_article(seed_text.replace("\n", "\r\n") + "\n\n   ")
+    assert a.id == b.id == article_id(a.text)
+    assert make_article(seed_text + " Extra sentence here.").id != a.id
+
+
+@pytest.mark.parametrize("bad", ["", "   \n\t ", "hi"])
+def test_empty_or_tiny_text_is_refused(bad):
+    with pytest.raises(IngestError):
+        make_article(bad)
+
+
+def test_binary_looking_text_is_refused():
+    with pytest.raises(IngestError, match="binary|text"):
+        make_article("\x00\x01\x02\x03\ufffd\ufffd" * 200)
+
+
+def test_size_limit_is_named():
+    with pytest.raises(IngestError, match="limit of 100"):
+        make_article("word " * 100, max_chars=100)
+
+
+def test_strip_boilerplate_only_at_the_edges():
+    text = "Title\n\nBody says: read more: later.\n\nShare this article\nLeave a Comment"
+    assert strip_boilerplate(text) == "Title\n\nBody says: read more: later."

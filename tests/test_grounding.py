@@ -1,0 +1,26 @@
+from qa_bot.grounding import grounding_score, says_not_found, unsupported_terms
+
+ARTICLE = ("Presidents Joe Biden and Vladimir Putin spoke for 50 minutes. Russia has moved an estimated "
+           "100,000 soldiers to Ukraine. Talks are due in Geneva on Jan. 10. Two leaders met in June.")
+
+
+def test_not_found_replies_are_recognised():
+    for reply in ["NOT FOUND", "The excerpts do not contain that information.", "Not mentioned in the text."]:
+        assert says_not_found(reply)
+    for reply in ["100,000 soldiers [2]", "Dmitry Peskov", "In Geneva on Jan. 10"]:
+        assert not says_not_found(reply)
+
+
+def test_grounding_score():
+    assert grounding_score("100,000 soldiers", ARTICLE) == 1.0
+    assert grounding_score("Paris is the capital of France", ARTICLE) == 0.0
+    assert 0 < grounding_score("Geneva, Switzerland", ARTICLE) < 1
+
+
+def test_unsupported_names_and_numbers():
+    ok = "Joe Biden and Putin spoke for 50 minutes; Russia moved 100000 soldiers. Two leaders met."
+    assert unsupported_terms(ok, ARTICLE) == []
+    bad = "Biden and Putin spoke for 90 minutes in Helsinki with Emmanuel Macron."
+    missing = unsupported_terms(bad, ARTICLE)
+    assert "90" in missing and "Helsinki" in missing and "Emmanuel Macron" in missing
+    assert "Biden" not in missing
