@@ -30,10 +30,16 @@ SYSTEM_PROMPT = (
 )
 
 CONDENSE_PROMPT = (
-    "Rewrite the user's last question as one standalone question that can be understood without the "
-    "conversation: replace pronouns and vague references with the names they refer to. "
+    "You rewrite the user's last question as one standalone question that can be understood without the "
+    "conversation: replace pronouns and vague references with the names they refer to. Do not answer it. "
     "Reply with the rewritten question only."
 )
+# One worked example (on an unrelated topic) keeps small models from answering instead of rewriting.
+CONDENSE_EXAMPLE = [
+    {"role": "user", "content": "Conversation:\nUser: Which company did the minister visit?\n"
+                                "Assistant: Acme Steel\n\nLast question: And where is it based?"},
+    {"role": "assistant", "content": "Where is Acme Steel based?"},
+]
 
 _FOLLOW_UP = re.compile(
     r"\b(he|she|it|they|him|her|his|hers|its|their|theirs|them|this|that|these|those|there|then|"
@@ -137,12 +143,15 @@ class Answerer:
         convo = "\n".join(f"User: {q}\nAssistant: {a}" for q, a in pairs)
         messages = [
             {"role": "system", "content": CONDENSE_PROMPT},
+            *CONDENSE_EXAMPLE,
             {"role": "user", "content": f"Conversation:\n{convo}\n\nLast question: {question}"},
         ]
         rewritten = self.generator(messages, max_new_tokens=40).strip().split("\n")[0].strip().strip('"')
         rewritten = re.sub(r"^(standalone |rewritten )?question:\s*", "", rewritten, flags=re.I)
-        if not rewritten or len(rewritten) > 3 * len(question) + 150:
-            rewritten = f"{pairs[-1][0]} {question}"
+        if not rewritten.endswith("?") or len(rewritten) > 3 * len(question) + 150:
+            # the model answered or rambled instead of rewriting: keep the question with its context
+            last_q, last_a = pairs[-1]
+            rewritten = f"{question} (follows: {last_q} {last_a[:200]})"
         log.info("Follow-up %r -> %r", question, rewritten)
         return rewritten
 

@@ -57,9 +57,14 @@ def decode_bytes(data: bytes) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is None:
+    matches = list(from_bytes(data))
+    if not matches:
         raise IngestError("This file is not readable text in any known encoding.")
+    # Equally clean candidates are common for short Western text; Windows-1252 is by far the likeliest.
+    least = min(m.chaos for m in matches)
+    clean = [m for m in matches if m.chaos <= least + 0.01]
+    preferred = {"cp1252": 0, "latin_1": 1, "iso8859_15": 2}
+    best = min(clean, key=lambda m: preferred.get(m.encoding, 9))
     return str(best)
 
 

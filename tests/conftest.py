@@ -35,6 +35,28 @@ class HashEmbedder:
         return out[0] if single else out
 
 
+class ScriptedGenerator:
+    """Replies with canned texts in order, streamed in small pieces; records the prompts it got."""
+
+    name = "scripted"
+
+    def __init__(self, *replies):
+        self.replies = list(replies)
+        self.prompts = []
+
+    def stream(self, messages, max_new_tokens=64):
+        self.prompts.append(messages)
+        reply = self.replies.pop(0)
+        for i in range(0, len(reply), 3):
+            yield reply[i:i + 3]
+
+    def __call__(self, messages, max_new_tokens=64):
+        return "".join(self.stream(messages, max_new_tokens))
+
+    def count_tokens(self, text):
+        return len(text.split())
+
+
 @pytest.fixture
 def hash_embedder() -> HashEmbedder:
     return HashEmbedder()

@@ -1,0 +1,91 @@
+"""The code-level rules around the generator: abstention, grounding, citations, follow-ups.
+
+A scripted generator stands in for the model here so each rule is tested in isolation; the same
+rules run with the real model in test_e2e.py.
+"""
+import pytest
+
+from qa_bot.answering import NOT_FOUND_MESSAGE, Answer, Answerer, is_follow_up, normalize_history
+from qa_bot.articles import make_article
+from qa_bot.config import Config
+from qa_bot.index import PassageIndex
+
+from conftest import ScriptedGenerator
+
+
+@pytest.fixture
+def seeded_index(tmp_path, minilm, seed_text):
+    index = PassageIndex(tmp_path, minilm, "all-minilm-l6-v2", minilm.dim)
+    index.add_articles([make_article(seed_text)])
+    return index
+
+
+def answerer(index, minilm, *replies):
+    return Answerer(index, ScriptedGenerator(*replies), minilm, Config(index_dir=index.directory))
+
+
+def test_off_topic_question_abstains_without_calling_the_model(seeded_index, minilm):
+    qa = answerer(seeded_index, minilm)  # no scripted reply: calling the model would fail
+    answer = qa("What is the capital of France?")
+    assert not answer.found and answer.answer == NOT_FOUND_MESSAGE and answer.sources == []
+
+
+def test_answer_not_in_sources_is_refused(seeded_index, minilm):
+    qa = answerer(seeded_index, minilm, "Paris, the French capital [1]")
+    answer = qa("Where did Biden and Putin meet in June?")
+    assert not answer.found and qa.generator.prompts
+
+
+def test_model_saying_not_found_abstains(seeded_index, minilm):
+    qa = answerer(seeded_index, minilm, "NOT FOUND")
+    items = list(qa.stream("How many soldiers has Russia moved near Ukraine?"))
+    assert items == [items[-1]] and isinstance(items[-1], Answer) and not items[-1].found
+
+
+def test_grounded_answer_has_cited_source_and_highlight(seeded_index, minilm):
+    qa = answerer(seeded_index, minilm, "an estimated 100,000 soldiers [1]")
+    answer = qa("How many soldiers has Russia moved near Ukraine?")
+    assert answer.found and answer.answer == "an estimated 100,000 soldiers"
+    source = answer.sources[0]
+    text = seeded_index.articles[source.article_id].text
+    assert text[source.highlight_start:source.highlight_end] == "an estimated 100,000 soldiers"
+    assert "[1]" not in answer.answer
+
+
+def test_prompt_is_compact_and_numbered(seeded_index, minilm):
+    qa = answerer(seeded_index, minilm, "Dmitry Peskov [1]")
+    qa("Who is the Kremlin spokesman?")
+    user = qa.generator.prompts[0][-1]["content"]
+    assert user.startswith("Excerpts:\n[1] ") and user.endswith("Question: Who is the Kremlin spokesman?")
+    assert "Dmitry Peskov" in user
+    assert len(user) < 2500
+
+
+def test_follow_up_is_rewritten_before_retrieval(seeded_index, minilm):
+    qa = answerer(seeded_index, minilm, "What is the first name of Dmitry Peskov?", "Dmitry [1]")
+    answer = qa("What is his first name?", history=[("Who is the Kremlin spokesman?", "Dmitry Peskov")])
+    assert answer.standalone_question == "What is the first name of Dmitry Peskov?"
+    assert answer.found and answer.answer == "Dmitry"
+    assert "Dmitry Peskov" in qa.generator.prompts[1][-1]["content"]
+
+
+def test_rewrite_that_answers_instead_falls_back_to_context(seeded_index, minilm):
+    qa = answerer(seeded_index, minilm, "Dmitry.", "Dmitry [1]")
+    answer = qa("What is his first name?", history=[("Who is the Kremlin spokesman?", "Dmitry Peskov")])
+    assert "Who is the Kremlin spokesman?" in answer.standalone_question
+    assert answer.found
+
+
+def test_streamed_text_holds_back_not_found(seeded_index, minilm):
+    qa = answerer(seeded_index, minilm, "NOT FOUND in the excerpts")
+    pieces = [i for i in qa.stream("How many soldiers has Russia moved near Ukraine?") if isinstance(i, str)]
+    assert pieces == []
+
+
+def test_history_formats():
+    msgs = [{"role": "user", "content": "Q1"}, {"role": "assistant", "content": "A1"},
+            {"role": "user", "content": [{"type": "text", "text": "Q2"}]}, {"role": "assistant", "content": "A2"}]
+    assert normalize_history(msgs) == [("Q1", "A1"), ("Q2", "A2")]
+    assert normalize_history([("Q", "A")]) == [("Q", "A")]
+    assert is_follow_up("and when was that?") and is_follow_up("What did he say?")
+    assert not is_follow_up("How many soldiers has Russia moved near Ukraine?")
