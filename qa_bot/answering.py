@@ -252,8 +252,11 @@ class Answerer:
         if score < self.config.min_grounding:
             log.info("Abstaining: answer %r grounded at %.2f < %.2f", text, score, self.config.min_grounding)
             return Answer(NOT_FOUND_MESSAGE, False)
+        # Trust a citation only if the cited excerpt supports the answer; small models mis-number.
         cited = sorted({int(n) for n in re.findall(r"\[(\d+)\]", raw) if 0 < int(n) <= len(blocks)})
-        used = [blocks[n - 1] for n in cited] or [max(blocks, key=lambda b: self._support(text, b))]
+        best = max(blocks, key=lambda b: self._support(text, b))
+        used = [blocks[n - 1] for n in cited if self._support(text, blocks[n - 1]) >= self._support(text, best)]
+        used = used or [best]
         return Answer(text, True, [self._source(text, b) for b in used])
 
     def _block_text(self, block: _Block) -> str:
