@@ -66,8 +66,9 @@ class Bot:
             if name not in self._generators:
                 from .generator import Generator
 
-                self._generators[name] = Generator(name, self.config.cache_dir, self.config.threads,
-                                                   self.config.quantize)
+                c = self.config
+                self._generators[name] = Generator(name, c.cache_dir, c.threads, c.quantize,
+                                                   c.prompt_lookup, c.prefix_cache)
             return self._generators[name]
 
     @property

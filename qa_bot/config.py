@@ -44,6 +44,8 @@ class Config:
     answer_generator: str = _opt("", "model for answers (empty: same as --generator)")
     threads: int = _opt(0, "torch threads (0: all cores)")
     quantize: bool = _opt(False, "int8 dynamic quantisation of the generator's linear layers")
+    prefix_cache: bool = _opt(True, "reuse the key/value cache of fixed prompt prefixes (system prompt)")
+    prompt_lookup: int = _opt(0, "prompt-lookup decoding: tokens proposed per step from the prompt (0: off)")
 
     # chunking
     chunk_chars: int = _opt(700, "target passage length in characters")

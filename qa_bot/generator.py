@@ -1,6 +1,8 @@
 """A chat-tuned causal language model that writes answers and summaries, whole or streamed."""
 from __future__ import annotations
 
+import copy
+import json
 import logging
 import os
 import threading
@@ -19,12 +21,16 @@ class Generator:
     """Greedy generation from chat messages; one generation at a time per model (CPU bound)."""
 
     def __init__(self, model: str = "qwen2.5-coder-1.5b", cache_dir: str | Path = "~/.cache/qa_bot",
-                 threads: int = 0, quantize: bool = False) -> None:
+                 threads: int = 0, quantize: bool = False, prompt_lookup: int = 0,
+                 prefix_cache: bool = True) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        if threads < 0:
-            raise ValueError("threads must be >= 0")
+        if threads < 0 or prompt_lookup < 0:
+            raise ValueError("threads and prompt_lookup must be >= 0")
+        self.prompt_lookup = prompt_lookup
+        self.prefix_cache = prefix_cache
+        self._prefixes: dict[str, tuple[object, object]] = {}
         torch.set_num_threads(threads or os.cpu_count() or 1)
         self.name = model
         path = generator_path(model, Path(cache_dir).expanduser())
@@ -44,9 +50,39 @@ class Generator:
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
-    def _kwargs(self, inputs, max_new_tokens: int) -> dict:
+    def _prefix(self, messages: list[Message], input_ids):
+        """KV cache of the fixed leading messages (system prompt, worked examples), computed once.
+
+        Returns a private copy of the cached keys/values when the prompt starts with that prefix.
+        """
+        if not self.prefix_cache or len(messages) < 2:
+            return None
+        fixed = messages[:-1]
+        key = json.dumps(fixed)
+        if key not in self._prefixes:
+            text = self.tokenizer.apply_chat_template(fixed, tokenize=False)
+            ids = self.tokenizer(text, return_tensors="pt")["input_ids"]
+            with self._torch.inference_mode():
+                out = self.model(input_ids=ids, use_cache=True)
+            if len(self._prefixes) > 32:
+                self._prefixes.clear()
+            self._prefixes[key] = (ids, out.cache)
+        ids, cache = self._prefixes[key]
+        n = ids.shape[1]
+        if input_ids.shape[1] <= n or not self._torch.equal(input_ids[0, :n], ids[0]):
+            return None
+        return copy.deepcopy(cache)
+
+    def _kwargs(self, inputs, max_new_tokens: int, messages: list[Message] | None = None) -> dict:
+        extra: dict = {}
+        if self.prompt_lookup:
+            extra["prompt_lookup_num_tokens"] = self.prompt_lookup
+        cache = self._prefix(messages, inputs["input_ids"]) if messages else None
+        if cache is not None:
+            extra["cache"] = cache
         return dict(
             **inputs,
+            **extra,
             max_new_tokens=max_new_tokens,
             do_sample=False,
             temperature=None,
@@ -70,7 +106,7 @@ class Generator:
         def run() -> None:
             try:
                 with self._lock, self._torch.inference_mode():
-                    self.model.generate(**self._kwargs(inputs, max_new_tokens), streamer=streamer)
+                    self.model.generate(**self._kwargs(inputs, max_new_tokens, messages), streamer=streamer)
             except BaseException as exc:  # surfaced to the consumer below
                 error.append(exc)
                 streamer.end()
