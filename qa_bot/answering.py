@@ -11,7 +11,7 @@ import numpy as np
 
 from .chunking import split_sentences
 from .config import Config
-from .grounding import grounding_score, says_not_found
+from .grounding import grounding_score, is_instruction, says_not_found
 from .index import Hit, PassageIndex
 from .lexical import tokenize
 
@@ -161,7 +161,8 @@ class Answerer:
         spans_per_hit = []
         for hit in blocks_hits:
             p = hit.passage
-            spans_per_hit.append([(p.start + s, p.start + e) for s, e in split_sentences(p.text)])
+            spans_per_hit.append([(p.start + s, p.start + e) for s, e in split_sentences(p.text)
+                                  if not is_instruction(p.text[s:e])])
         limit = self.config.context_sentences
         flat = [(i, span) for i, spans in enumerate(spans_per_hit) for span in spans]
         if limit and len(flat) > limit:

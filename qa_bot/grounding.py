@@ -17,6 +17,19 @@ _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 _NAME = re.compile(r"\b[A-Z][a-zA-Z’'\-]+(?:\s+[A-Z][a-zA-Z’'\-]+)*")
 
 
+# Sentences in an article that address the model rather than the reader (prompt injection).
+_INSTRUCTION = re.compile(
+    r"(?i:\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules|above|previous|system)\b)|"
+    r"(?i:\b(reply|respond|answer|say|output|print|write)\b\s+(only\s+)?(with\s+)?(the word\s+)?)[\"'“]?[A-Z]{3,}\b|"
+    r"(?i:\b(you are now|as an ai|language model|system prompt|jailbreak)\b)"
+)
+
+
+def is_instruction(sentence: str) -> bool:
+    """True for a sentence that tries to instruct the model ("Ignore previous instructions...")."""
+    return bool(_INSTRUCTION.search(sentence))
+
+
 def says_not_found(text: str) -> bool:
     """True when a model reply declares that the sources lack the answer."""
     return bool(_NOT_FOUND.search(text))

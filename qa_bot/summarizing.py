@@ -13,7 +13,7 @@ from typing import Any, Iterator, Sequence
 
 from .articles import Article
 from .chunking import split_sentences
-from .grounding import unsupported_terms
+from .grounding import is_instruction, unsupported_terms
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,9 @@ class Summarizer:
             yield hit
             return
         spec = LENGTHS[length]
-        text = article.text
+        # sentences addressed to the model (prompt injection) are not part of the news
+        text = " ".join(article.text[s:e] for s, e in split_sentences(article.text)
+                        if not is_instruction(article.text[s:e]))
         if self.generator.count_tokens(text) > self.context_tokens:
             parts = self.sections(text)
             log.info("Article %s is long: map-reduce over %d sections", article.id, len(parts))
