@@ -83,3 +83,7 @@ def real_bot(tmp_path_factory):
     bot = Bot(index_dir=tmp_path_factory.mktemp("index"), cache_dir=os.environ.get("QA_BOT_CACHE_DIR") or None)
     bot.ensure_seeded()
     return bot
+
+
+# Fixtures of the UI tests (tests/conftest_ui.py).
+pytest_plugins = ["conftest_ui"]

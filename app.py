@@ -1,0 +1,69 @@
+"""Start the qa_bot chat UI: ``python app.py`` serves http://127.0.0.1:7860 (see --help for every flag)."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from typing import Sequence
+
+import qa_bot  # noqa: F401  (sets offline defaults: no analytics, no hub downloads)
+from qa_bot import Bot
+from qa_bot.config import add_config_flags, config_from_args
+from qa_bot.ui import EMBED_SCRIPT, WIDGET_PATH, UIServer, add_ui_flags, create_app, ui_settings_from_args
+from qa_bot.ui.server import open_share_link
+
+log = logging.getLogger("qa_bot.app")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python app.py", description="qa_bot chat UI: ask questions about "
+                                     "news articles, get short answers with sources, summaries; embeddable.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    add_ui_flags(parser)
+    add_config_flags(parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("httpx", "urllib3", "transformers", "faiss", "gradio", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        settings = ui_settings_from_args(args)
+        bot = Bot(config_from_args(args))
+    except (TypeError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    started = time.perf_counter()
+    log.info("Preparing the models (cache: %s; the first start converts the generator and takes minutes)",
+             bot.config.cache_dir)
+    bot.prepare()
+    log.info("Models ready in %.0f s", time.perf_counter() - started)
+    bot.ensure_seeded()
+    log.info("Library: %d article(s) in %s", len(bot.articles()), bot.config.index_dir)
+
+    server = UIServer(create_app(bot, settings), settings.host, settings.port)
+    try:
+        server.start()
+    except RuntimeError as exc:
+        print(f"error: {exc} ({settings.host}:{settings.port})", file=sys.stderr)
+        return 1
+    url = settings.local_url
+    print(f"\nqa_bot is ready: {url}/", flush=True)
+    print(f"  widget for iframes:   {url}{WIDGET_PATH}", flush=True)
+    print(f"  web component script: {url}{EMBED_SCRIPT}", flush=True)
+    print(f"  API:                  {url}/?view=api" + ("   (read-only)" if settings.read_only else ""), flush=True)
+    if settings.share:
+        share = open_share_link(settings.host, settings.port)
+        print(f"  public share link:    {share}" if share else "  (no share link: see the warning above)", flush=True)
+    print("Press Ctrl+C to stop.", flush=True)
+    server.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

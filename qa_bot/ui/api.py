@@ -1,0 +1,104 @@
+"""Named API endpoints (``api_name``) for gradio_client and plain HTTP: ask, summarise, add and list articles."""
+from __future__ import annotations
+
+import functools
+import html
+import inspect
+from typing import Any, Callable, Iterator, TypeVar
+
+import gradio as gr
+
+from ..answering import Answer
+from .service import ALL, ReadOnlyError, Library, article_info
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+GENERATE = "generate"  # concurrency group of everything that runs the language model
+
+
+def user_errors(fn: F) -> F:
+    """Report ValueError/IngestError/ReadOnlyError to the caller as a gr.Error with the plain message."""
+    def convert(exc: Exception) -> gr.Error:
+        return gr.Error(html.escape(str(exc), quote=False), print_exception=False)
+
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def generator(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from fn(*args, **kwargs)
+            except (ValueError, ReadOnlyError) as exc:
+                raise convert(exc) from None
+        return generator  # type: ignore[return-value]
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, ReadOnlyError) as exc:
+            raise convert(exc) from None
+    return call  # type: ignore[return-value]
+
+
+def _history(history: Any) -> list | None:
+    if history in (None, "", []):
+        return None
+    if not isinstance(history, list):
+        raise ValueError("history must be a list of {role, content} messages or [question, answer] pairs.")
+    return history
+
+
+def register_api(library: Library, concurrency: int) -> None:
+    """Add the named endpoints to the Blocks being built (call inside ``with gr.Blocks()``)."""
+
+    @user_errors
+    def ask(question: str, history: list | None = None, articles: str = ALL) -> dict:
+        """Answer a question from the articles. history: earlier turns ([question, answer] pairs or
+        {role, content} messages); articles: "all", an article id or comma-separated ids.
+        Returns answer, found (false = not in the articles), sources and timings."""
+        return library.ask(question, _history(history), articles).to_dict()
+
+    @user_errors
+    def ask_stream(question: str, history: list | None = None, articles: str = ALL) -> Iterator[dict]:
+        """Like ask, streamed: {"answer": text so far, "done": false} updates, then the full result with
+        "done": true (its answer replaces the streamed text)."""
+        text = ""
+        for item in library.ask_stream(question, _history(history), articles):
+            if isinstance(item, Answer):
+                yield {**item.to_dict(), "done": True}
+                return
+            text += item
+            yield {"answer": text, "done": False}
+
+    @user_errors
+    def summarize(articles: str = "latest", length: str = "short") -> dict:
+        """Summarise "latest" (the most recently added article), "all", an article id or comma-separated
+        ids; length: short, medium or bullets."""
+        ids = None if articles.strip() in ("", "latest") else library.summary_ids(articles)
+        return library.summarize(ids, length).to_dict()
+
+    @user_errors
+    def add_article(text: str, title: str = "") -> dict:
+        """Add an article from its text (title optional: the first line otherwise).
+        Returns the ids added, those already present, and a message."""
+        return library.add_text(text, title).to_dict()
+
+    @user_errors
+    def add_url(url: str) -> dict:
+        """Fetch a web page or PDF and add its article."""
+        return library.add_url(url).to_dict()
+
+    @user_errors
+    def list_articles() -> list[dict]:
+        """All articles, oldest first: id, title, source, date, added, words."""
+        return [article_info(a) for a in library.articles()]
+
+    @user_errors
+    def remove_article(article_id: str) -> dict:
+        """Remove an article by id."""
+        return {"removed": [a.id for a in library.remove(article_id)]}
+
+    for fn in (ask, ask_stream, summarize):
+        gr.api(fn, api_name=fn.__name__, concurrency_limit=concurrency, concurrency_id=GENERATE)
+    for fn in (add_article, add_url, remove_article):
+        gr.api(fn, api_name=fn.__name__, concurrency_limit=1, concurrency_id="write")
+    gr.api(list_articles, api_name="list_articles", concurrency_limit=None)

@@ -1,0 +1,119 @@
+"""One chat session: turns kept in ``gr.State``, questions answered and summaries written as they stream.
+
+A session's turns are plain dicts (``question``, ``html``, ``reply``): ``html`` is what the chat shows
+for the reply, ``reply`` the plain text the bot sees as history (None for errors, which are not history).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterator
+
+from ..answering import Answer
+from ..summarizing import Summary
+from . import render
+from .intents import SummaryRequest, parse_summary_request
+from .service import Library
+
+log = logging.getLogger(__name__)
+
+Turn = dict[str, Any]
+Message = dict[str, Any]
+
+SEED_EXAMPLES = [
+    "How many soldiers has Russia moved near Ukraine?",
+    "When will US and Russian officials hold talks in Geneva?",
+    "How long was the call between Biden and Putin?",
+    "Give me a short summary",
+]
+FAILED = "Something went wrong on the server. Please try again in a moment."
+
+
+def messages(turns: list[Turn]) -> list[Message]:
+    """The chat transcript for gr.Chatbot."""
+    out: list[Message] = []
+    for turn in turns:
+        out.append({"role": "user", "content": render.user_message(turn["question"])})
+        out.append({"role": "assistant", "content": turn["html"]})
+    return out
+
+
+def history(turns: list[Turn]) -> list[tuple[str, str]]:
+    """(question, reply) pairs the bot uses to understand follow-ups."""
+    return [(t["question"], t["reply"]) for t in turns if t.get("reply")]
+
+
+def _turn(question: str, html: str, reply: str | None = None) -> Turn:
+    return {"question": question, "html": html, "reply": reply}
+
+
+class ChatSession:
+    """Turns chat messages into streamed answers or summaries; holds no per-user state itself."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+
+    def respond(self, message: str, turns: list[Turn] | None, scope: str = "all",
+                length: str = "short") -> Iterator[tuple[list[Message], list[Turn]]]:
+        """Yield (chat messages, turns) while replying to ``message``: a question or a summary request."""
+        turns = list(turns or [])
+        question = (message or "").strip()
+        if not question:
+            yield messages(turns), turns
+            return
+        request = parse_summary_request(question)
+        if request is None:
+            replies = self._answer(question, turns, scope)
+        else:
+            replies = self._summary(request, scope, request.length or length)
+        yield from self._run(question, turns, replies)
+
+    def summarise(self, turns: list[Turn] | None, scope: str = "all",
+                  length: str = "short") -> Iterator[tuple[list[Message], list[Turn]]]:
+        """The Summarise button: a summary of the chosen scope at the chosen length."""
+        try:
+            name = self.library.title_of(scope)
+        except ValueError:  # the chosen article was removed meanwhile: _summary reports it
+            name = "the chosen article"
+        yield from self._run(f"Summarise {name} ({length})", list(turns or []), self._summary(None, scope, length))
+
+    # ---- internals ------------------------------------------------------------------------------
+    def _run(self, question: str, turns: list[Turn],
+             replies: Iterator[str | Turn]) -> Iterator[tuple[list[Message], list[Turn]]]:
+        """Show the question with a typing indicator, stream partial text, then the final turn."""
+        yield messages(turns + [_turn(question, render.pending())]), turns
+        try:
+            for item in replies:
+                if isinstance(item, str):
+                    yield messages(turns + [_turn(question, render.streaming(item))]), turns
+                else:
+                    item["question"] = question
+                    done = turns + [item]
+                    yield messages(done), done
+                    return
+        except ValueError as exc:  # includes IngestError: a message meant for the user
+            failed = _turn(question, render.notice("error", "Sorry:", str(exc)))
+        except Exception:  # keep the chat usable, log the details for the operator
+            log.exception("Chat reply failed for %r", question[:200])
+            failed = _turn(question, render.notice("error", "Sorry:", FAILED))
+        done = turns + [failed]
+        yield messages(done), done
+
+    def _answer(self, question: str, turns: list[Turn], scope: str) -> Iterator[str | Turn]:
+        text = ""
+        for item in self.library.ask_stream(question, history(turns), scope):
+            if isinstance(item, Answer):
+                yield _turn(question, render.answer(item), item.answer if item.found else None)
+                return
+            text += item
+            yield text
+
+    def _summary(self, request: SummaryRequest | None, scope: str, length: str) -> Iterator[str | Turn]:
+        ids = self.library.summary_ids(scope, request)
+        text = ""
+        for item in self.library.summarize_stream(ids, length):
+            if isinstance(item, Summary):
+                yield _turn("", render.summary(item, self.library.articles()), item.summary)
+                return
+            text += item
+            yield text.replace("**", "")
+

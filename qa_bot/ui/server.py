@@ -1,0 +1,95 @@
+"""The web server: the chat app at ``/``, the widget at ``/widget``, ``/embed.js``, the API, served by uvicorn."""
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from typing import Any
+
+import gradio as gr
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+
+from ..bot import Bot
+from .embedding import add_embed_script, add_origin_policy
+from .service import Library
+from .settings import UISettings
+from .theme import css, theme
+from .views import build_main, build_widget
+
+log = logging.getLogger(__name__)
+
+WIDGET_PATH = "/widget"
+EMBED_SCRIPT = "/embed.js"
+
+
+def create_app(bot: Bot, settings: UISettings) -> FastAPI:
+    """A FastAPI app serving both pages and the API over ``bot`` (models load on first use)."""
+    library = Library(bot, read_only=settings.read_only)
+    app = FastAPI(title="qa_bot", docs_url=None, redoc_url=None, openapi_url=None)
+    add_origin_policy(app, settings.origins, (WIDGET_PATH,))
+    add_embed_script(app, EMBED_SCRIPT)
+
+    @app.get(WIDGET_PATH, include_in_schema=False)
+    def widget_slash(request: Request) -> RedirectResponse:
+        """``/widget`` -> ``/widget/`` (the mounted page), keeping the query string."""
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"{WIDGET_PATH}/{query}", status_code=307)
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "articles": len(library.articles()), "read_only": settings.read_only}
+
+    pages = ((WIDGET_PATH, build_widget(library, settings.concurrency), []),
+             ("/", build_main(library, settings.concurrency), ["api"]))
+    for path, blocks, footer in pages:  # the widget first: "/" would shadow it
+        blocks.queue(default_concurrency_limit=settings.concurrency, max_size=settings.max_queue)
+        gr.mount_gradio_app(
+            app, blocks, path=path, theme=theme(), css=css(), footer_links=footer, show_error=True,
+            max_file_size=bot.config.max_file_bytes, ssr_mode=False, pwa=False, mcp_server=False,
+            run_history=False, enable_monitoring=False, server_name=settings.host, server_port=settings.port,
+        )
+    return app
+
+
+class UIServer:
+    """uvicorn in a background thread: start, wait until it listens, stop."""
+
+    def __init__(self, app: FastAPI, host: str, port: int, log_level: str = "warning") -> None:
+        self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level,
+                                                    timeout_graceful_shutdown=2))
+        self.thread = threading.Thread(target=self.server.run, name="qa_bot-ui", daemon=True)
+
+    def start(self, timeout: float = 60.0) -> "UIServer":
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("The web server did not start (is the port already in use?)")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def wait(self) -> None:
+        """Block until the server stops; Ctrl+C stops it."""
+        try:
+            while self.thread.is_alive():
+                self.thread.join(timeout=0.5)
+        except KeyboardInterrupt:
+            self.stop()
+
+
+def open_share_link(host: str, port: int) -> str | None:
+    """A temporary public URL through Gradio's share service (needs internet), or None."""
+    from gradio import networking
+
+    try:
+        return networking.setup_tunnel(host, port, secrets.token_urlsafe(32), None, None)
+    except Exception as exc:  # offline, blocked, or the share binary is missing
+        log.warning("Could not open a share link: %s", exc)
+        return None

@@ -1,0 +1,183 @@
+"""What the UI and the API can do with the library, as plain Python over one shared :class:`Bot`.
+
+Gradio-free: errors are raised as ``ValueError`` (including :class:`qa_bot.IngestError`) with a message
+for the user, or :class:`ReadOnlyError` when a write is refused.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from ..answering import Answer, History
+from ..articles import Article, IngestError, make_article
+from ..bot import Bot
+from ..summarizing import LENGTHS, Summary
+from .intents import SummaryRequest
+
+log = logging.getLogger(__name__)
+
+ALL = "all"
+
+
+class ReadOnlyError(PermissionError):
+    """A write (add or remove an article) on a read-only server."""
+
+    def __init__(self) -> None:
+        super().__init__("This qa_bot is read-only: adding and removing articles is turned off.")
+
+
+@dataclass
+class AddResult:
+    """Outcome of adding articles: which were new and which were already in the library."""
+
+    added: list[Article]
+    existing: list[Article]
+
+    def message(self) -> str:
+        def names(items: list[Article]) -> str:
+            return ", ".join(f"“{a.title}”" for a in items)
+
+        parts = []
+        if self.added:
+            parts.append(f"Added {names(self.added)}: you can ask about it now.")
+        if self.existing:
+            parts.append(f"{names(self.existing)} {'is' if len(self.existing) == 1 else 'are'} already in the library.")
+        return " ".join(parts)
+
+    def to_dict(self) -> dict:
+        return {"added": [a.id for a in self.added], "existing": [a.id for a in self.existing],
+                "message": self.message(), "articles": [article_info(a) for a in self.added + self.existing]}
+
+
+def article_info(article: Article) -> dict:
+    """An article's metadata for API clients (the text itself is not sent)."""
+    return {"id": article.id, "title": article.title, "source": article.source, "date": article.date,
+            "added": article.added, "words": len(article.text.split())}
+
+
+class Library:
+    """Questions, summaries and article management for the UI and the API."""
+
+    def __init__(self, bot: Bot, read_only: bool = False) -> None:
+        self.bot = bot
+        self.read_only = read_only
+
+    # ---- reading ------------------------------------------------------------------------------
+    def articles(self) -> list[Article]:
+        """Indexed articles, oldest first."""
+        return self.bot.articles()
+
+    def scope_ids(self, scope: str | Sequence[str] | None) -> list[str] | None:
+        """Article ids for a scope ("all"/"" = every article -> None; an id, ids or "id1,id2")."""
+        ids = [scope] if isinstance(scope, str) or scope is None else list(scope)
+        ids = [i.strip() for part in ids if part for i in str(part).split(",") if i.strip()]
+        if not ids or ALL in ids:
+            return None
+        known = {a.id for a in self.articles()}
+        missing = [i for i in ids if i not in known]
+        if missing:
+            raise ValueError("That article is no longer in the library: choose another one." if len(ids) == 1
+                             else f"Unknown article id(s): {', '.join(missing)}")
+        return ids
+
+    def title_of(self, scope: str) -> str:
+        """A readable name of a scope for chat messages."""
+        ids = self.scope_ids(scope)
+        if ids is None:
+            return "all articles"
+        titles = {a.id: a.title for a in self.articles()}
+        return ", ".join(f"“{titles[i]}”" for i in ids)
+
+    def find_article(self, topic: str) -> Article | None:
+        """The article a phrase like "the Biden Putin call" refers to (best retrieved passage)."""
+        hits = self.bot.index.search(topic, 1, None, self.bot.config.hybrid_weight)
+        if not hits or hits[0].dense < self.bot.config.min_relevance:
+            return None
+        return self.bot.index.articles.get(hits[0].passage.article_id)
+
+    # ---- questions and summaries ----------------------------------------------------------------
+    def ask_stream(self, question: str, history: History | None = None,
+                   scope: str | Sequence[str] | None = ALL) -> Iterator[str | Answer]:
+        """Answer pieces, then the final Answer (see :meth:`qa_bot.Bot.ask_stream`)."""
+        yield from self.bot.ask_stream(question, history or None, self.scope_ids(scope))
+
+    def ask(self, question: str, history: History | None = None, scope: str | Sequence[str] | None = ALL) -> Answer:
+        return self.bot.ask(question, history or None, self.scope_ids(scope))
+
+    def summary_ids(self, scope: str | Sequence[str] | None, request: SummaryRequest | None = None) -> list[str] | None:
+        """Which articles a summary covers: the request's own target, else the scope (None = latest)."""
+        if request is not None and request.target == "latest":
+            return None
+        if request is not None and request.target == "all":
+            return [ALL]
+        if request is not None and request.target == "topic":
+            article = self.find_article(request.topic)
+            if article is None:
+                raise ValueError(f"I couldn't find an article about “{request.topic}”.")
+            return [article.id]
+        ids = self.scope_ids(scope)
+        return [ALL] if ids is None else ids
+
+    def summarize_stream(self, article_ids: list[str] | None, length: str = "short") -> Iterator[str | Summary]:
+        """Summary pieces, then the final Summary (see :meth:`qa_bot.Bot.summarize_stream`)."""
+        if length not in LENGTHS:
+            raise ValueError(f"The length must be one of: {', '.join(LENGTHS)}.")
+        yield from self.bot.summarize_stream(article_ids, length)
+
+    def summarize(self, article_ids: list[str] | None, length: str = "short") -> Summary:
+        result = None
+        for item in self.summarize_stream(article_ids, length):
+            if isinstance(item, Summary):
+                result = item
+        assert result is not None
+        return result
+
+    # ---- writing ------------------------------------------------------------------------------
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise ReadOnlyError()
+
+    def _add(self, articles: Sequence[Article]) -> AddResult:
+        added_ids = set(self.bot.add_articles(articles))
+        result = AddResult([a for a in articles if a.id in added_ids], [a for a in articles if a.id not in added_ids])
+        log.info("Added %d article(s), %d already present", len(result.added), len(result.existing))
+        return result
+
+    def add_text(self, text: str, title: str = "") -> AddResult:
+        """Add pasted text as one article."""
+        self._check_writable()
+        config = self.bot.config
+        return self._add([make_article(text, title=(title or "").strip(), source="pasted text",
+                                       max_chars=config.max_article_chars)])
+
+    def add_url(self, url: str) -> AddResult:
+        """Fetch a web page (or PDF) and add its article."""
+        self._check_writable()
+        url = (url or "").strip()
+        if not url:
+            raise ValueError("Please enter a web address (http:// or https://).")
+        if not re.match(r"^https?://", url, re.I):
+            if re.match(r"^[a-z][a-z0-9+.-]*:", url, re.I) and not re.match(r"^[^:/]+:\d", url):
+                raise IngestError(f"Not a web address: {url!r} (use http:// or https://).")
+            url = "https://" + url  # "example.com/story" or "example.com:8080/story"
+        return self._add(self.bot.load(url))
+
+    def add_file(self, path: str | Path, name: str = "") -> AddResult:
+        """Add an uploaded .txt, .md, .html or .pdf file; ``name`` is what the user called it."""
+        self._check_writable()
+        name = Path(name or path).name
+        articles = [dataclasses.replace(a, source=name) for a in self.bot.load(Path(path))]
+        return self._add(articles)
+
+    def remove(self, article_id: str) -> list[Article]:
+        """Remove one article; returns it (empty if it was already gone)."""
+        self._check_writable()
+        before = {a.id: a for a in self.articles()}
+        if not article_id:
+            raise ValueError("Choose an article to remove.")
+        removed = self.bot.remove([article_id])
+        return [before[i] for i in removed if i in before]

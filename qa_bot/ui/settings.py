@@ -1,0 +1,84 @@
+"""Server settings of the web UI (host, port, read-only, embedding origins, queue), as flags and env vars.
+
+They complement :class:`qa_bot.Config` (models, index, limits) and follow the same rules:
+``--flag`` > ``QA_BOT_<NAME>`` environment variable > default.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any, Mapping
+
+from ..config import ENV_PREFIX
+
+LOOPBACK_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*")
+
+
+@dataclass
+class UISettings:
+    """How the web UI is served."""
+
+    host: str = field(default="127.0.0.1", metadata={"help": "address to listen on (0.0.0.0: all interfaces)"})
+    port: int = field(default=7860, metadata={"help": "port to listen on"})
+    share: bool = field(default=False, metadata={"help": "also open a temporary public Gradio share link (needs internet)"})
+    read_only: bool = field(default=False, metadata={"help": "hide adding/removing articles and refuse them on the server"})
+    allowed_origins: str = field(
+        default="", metadata={"help": "comma-separated origins allowed to embed the widget and call the API from "
+                                      "the browser, e.g. https://news.example.com; '*' for any (default: this "
+                                      "server and local development origins)"})
+    concurrency: int = field(default=4, metadata={"help": "chat requests worked on at once (generation itself runs one at a time)"})
+    max_queue: int = field(default=64, metadata={"help": "requests waiting beyond this are told to retry later"})
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ValueError(f"port must be within 1..65535, got {self.port}")
+        if self.concurrency < 1 or self.max_queue < 1:
+            raise ValueError("concurrency and max_queue must be >= 1")
+
+    @property
+    def origins(self) -> list[str]:
+        """The configured embedding origins (without trailing slashes); empty means the loopback default."""
+        return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
+
+    @property
+    def local_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "UISettings":
+        """Defaults, then ``QA_BOT_*`` environment variables, then ``overrides`` (None = not given)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw:
+                values[f.name] = _parse(f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def _parse(kind: Any, raw: str) -> Any:
+    name = kind if isinstance(kind, str) else kind.__name__
+    if name == "bool":
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    return int(raw) if name == "int" else raw
+
+
+def add_ui_flags(parser: argparse.ArgumentParser) -> None:
+    """One ``--flag`` per UISettings field (default None = not given)."""
+    group = parser.add_argument_group("web UI (also QA_BOT_<NAME> environment variables)")
+    for f in fields(UISettings):
+        flag = "--" + f.name.replace("_", "-")
+        help_text = f"{f.metadata['help']} [env {ENV_PREFIX}{f.name.upper()}; default {f.default!r}]"
+        if f.type in ("bool", bool):
+            group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+        else:
+            kind = int if f.type in ("int", int) else str
+            group.add_argument(flag, dest=f.name, type=kind, default=None, help=help_text)
+
+
+def ui_settings_from_args(args: argparse.Namespace) -> UISettings:
+    """UISettings from parsed flags, falling back to the environment."""
+    return UISettings.from_env(**{f.name: getattr(args, f.name, None) for f in fields(UISettings)})

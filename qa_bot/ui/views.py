@@ -1,0 +1,216 @@
+"""The two pages: the full chat app (library panel, chat, summaries) and the compact embeddable widget."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import gradio as gr
+
+from ..articles import Article
+from . import render
+from .api import GENERATE, register_api
+from .chat import SEED_EXAMPLES, ChatSession, Message, Turn
+from .service import ALL, AddResult, Library, ReadOnlyError
+
+log = logging.getLogger(__name__)
+
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf"]
+LENGTHS = [("Short", "short"), ("Medium", "medium"), ("Bullets", "bullets")]
+PLACEHOLDER = (
+    "<div class='qa-welcome'><div class='qa-welcome-title'>Ask about your news articles</div>"
+    "<div class='qa-welcome-text'>Answers come only from the articles in the library, with the passage "
+    "each one is based on. Ask a follow-up, or ask for a summary.</div></div>"
+)
+
+ChatOutput = tuple[Any, list[Message], list[Turn]]
+
+
+def _chatbot(height: int | str, compact: bool = False) -> gr.Chatbot:
+    return gr.Chatbot(
+        value=[], show_label=False, elem_id="qa-chat", elem_classes=["qa-compact"] if compact else None,
+        height=height, layout="bubble", placeholder=PLACEHOLDER,
+        examples=[{"text": q} for q in SEED_EXAMPLES], latex_delimiters=[], buttons=[],
+        feedback_options=None, autoscroll=True, group_consecutive_messages=False, sanitize_html=True,
+    )
+
+
+def _composer(placeholder: str) -> gr.Textbox:
+    return gr.Textbox(placeholder=placeholder, show_label=False, container=False, lines=1, max_lines=6,
+                      submit_btn=True, stop_btn=True, autofocus=False, elem_id="qa-input")
+
+
+def _wire_chat(session: ChatSession, msg: gr.Textbox, chatbot: gr.Chatbot, state: gr.State,
+               scope_input: gr.components.Component, length_input: gr.components.Component,
+               concurrency: int, api_visibility: str) -> list:
+    """Submit, example clicks, stop and clear for one chat; returns the long-running events."""
+
+    def chat(message: str, turns: list[Turn], scope: str, length: str) -> Iterator[ChatOutput]:
+        """The chat of this session: a question or a summary request in, the whole transcript out
+        (earlier turns of the same session are its history)."""
+        for shown, new_turns in session.respond(message, turns, scope, length):
+            yield "", shown, new_turns
+
+    def example(turns: list[Turn], scope: str, length: str, evt: gr.SelectData) -> Iterator[ChatOutput]:
+        yield from chat(str((evt.value or {}).get("text", "")), turns, scope, length)
+
+    outputs = [msg, chatbot, state]
+    common = dict(concurrency_limit=concurrency, concurrency_id=GENERATE, show_progress="hidden")
+    submitted = msg.submit(chat, [msg, state, scope_input, length_input], outputs, api_name="chat",
+                           api_visibility=api_visibility, **common)
+    picked = chatbot.example_select(example, [state, scope_input, length_input], outputs,
+                                    api_name="ui_example", api_visibility="private", **common)
+    msg.stop(None, None, None, cancels=[submitted, picked], api_visibility="private")
+    chatbot.clear(lambda: [], None, state, queue=False, api_visibility="private")
+    return [submitted, picked]
+
+
+class _LibraryPanel:
+    """Handlers of the library panel: list, add (text, file, URL), remove; writes refuse when read-only."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+
+    def views(self, scope_value: str = ALL) -> tuple[str, Any, Any]:
+        """Article list HTML, scope dropdown and remove dropdown, reflecting the library now."""
+        articles = self.library.articles()
+        choices = render.scope_choices(articles)
+        ids = {value for _, value in choices}
+        scope = gr.update(choices=choices, value=scope_value if scope_value in ids else ALL)
+        remove = gr.update(choices=choices[1:], value=None)
+        return render.article_list(articles, self.library.read_only), scope, remove
+
+    def _after_add(self, action: Callable[[], AddResult], scope_value: str, progress: gr.Progress,
+                   label: str) -> tuple[Any, ...]:
+        """Run one add action with progress; (status, list, scope, remove, clear-inputs?) for the UI."""
+        progress(0.1, desc=label)
+        try:
+            result = action()
+        except (ValueError, ReadOnlyError) as exc:
+            status = render.status("error", str(exc))
+            return (status, *self.views(scope_value), gr.update())
+        except Exception:
+            log.exception("Adding an article failed")
+            status = render.status("error", "Adding the article failed on the server. Please try again.")
+            return (status, *self.views(scope_value), gr.update())
+        progress(1.0, desc="Indexed")
+        kind = "success" if result.added else "info"
+        return (render.status(kind, result.message()), *self.views(scope_value), "")
+
+    def add_text(self, text: str, title: str, scope_value: str,
+                 progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+        out = self._after_add(lambda: self.library.add_text(text, title), scope_value, progress, "Indexing the text")
+        return (*out, out[-1])  # clears both text and title on success
+
+    def add_url(self, url: str, scope_value: str, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+        return self._after_add(lambda: self.library.add_url(url), scope_value, progress, "Fetching the page")
+
+    def add_file(self, file: str | None, scope_value: str, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+        if not file:
+            return (render.status("error", "Choose a file first."), *self.views(scope_value), gr.update())
+        out = self._after_add(lambda: self.library.add_file(file, Path(file).name), scope_value, progress,
+                              "Reading the file")
+        return (*out[:-1], None)
+
+    def remove(self, article_id: str | None, scope_value: str) -> tuple[Any, ...]:
+        try:
+            removed: list[Article] = self.library.remove(article_id or "")
+        except (ValueError, ReadOnlyError) as exc:
+            return (render.status("error", str(exc)), *self.views(scope_value))
+        if not removed:
+            return (render.status("info", "That article was already removed."), *self.views(scope_value))
+        return (render.status("success", f"Removed “{removed[0].title}”."), *self.views(scope_value))
+
+
+def build_main(library: Library, concurrency: int = 4) -> gr.Blocks:
+    """The full app: library panel (list, add, remove), chat with sources, scope, length and Summarise."""
+    session = ChatSession(library)
+    panel = _LibraryPanel(library)
+    writable = not library.read_only
+    with gr.Blocks(title="qa_bot · ask your news", fill_height=True) as demo:
+        state = gr.State([])
+        with gr.Sidebar(width=340, open=True, elem_id="qa-sidebar"):
+            gr.HTML("<div class='qa-brand'><span class='qa-logo'>qa</span><div><div class='qa-brand-name'>"
+                    "qa_bot</div><div class='qa-brand-sub'>Answers from your news articles</div></div></div>")
+            gr.HTML("<div class='qa-section-title'>Library</div>")
+            article_list = gr.HTML(elem_id="qa-articles", padding=False)
+            with gr.Accordion("Add an article", open=False, visible=writable, elem_id="qa-add"):
+                with gr.Tabs():
+                    with gr.Tab("Paste", elem_id="qa-tab-paste"):
+                        title_in = gr.Textbox(label="Title (optional)", max_lines=1, elem_id="qa-title")
+                        text_in = gr.Textbox(label="Article text", lines=5, max_lines=12, elem_id="qa-text")
+                        add_text_btn = gr.Button("Add article", variant="primary", elem_id="qa-add-text")
+                    with gr.Tab("Upload", elem_id="qa-tab-upload"):
+                        file_in = gr.File(label=".txt, .md, .html or .pdf", file_types=UPLOAD_TYPES,
+                                          type="filepath", file_count="single", height=120, elem_id="qa-file")
+                    with gr.Tab("URL", elem_id="qa-tab-url"):
+                        url_in = gr.Textbox(label="Web address", placeholder="https://…", max_lines=1,
+                                            elem_id="qa-url")
+                        add_url_btn = gr.Button("Fetch and add", variant="primary", elem_id="qa-add-url")
+                add_status = gr.HTML(elem_id="qa-add-status", padding=False)
+            with gr.Accordion("Remove an article", open=False, visible=writable, elem_id="qa-remove"):
+                remove_pick = gr.Dropdown(label="Article", choices=[], elem_id="qa-remove-pick")
+                remove_btn = gr.Button("Remove", variant="stop", size="sm", elem_id="qa-remove-btn")
+                remove_status = gr.HTML(padding=False, elem_id="qa-remove-status")
+            gr.HTML("<div class='qa-foot'>Runs on this machine: nothing you type leaves it.<br>"
+                    "<a href='widget' target='_blank'>Widget</a> · <a href='?view=api' target='_blank'>API</a>"
+                    "</div>")
+        with gr.Column(elem_id="qa-main", scale=1):
+            with gr.Row(elem_id="qa-header", equal_height=True):
+                gr.HTML("<div class='qa-title'>Ask your news</div>"
+                        "<div class='qa-subtitle'>Short answers with their sources, follow-ups and summaries</div>",
+                        padding=False)
+                new_chat = gr.Button("New chat", size="sm", variant="secondary", scale=0, min_width=110,
+                                     elem_id="qa-new-chat")
+            chatbot = _chatbot(height="100%")
+            with gr.Group(elem_id="qa-composer"):
+                msg = _composer("Ask a question, or ask for a summary…")
+                with gr.Row(elem_id="qa-controls", equal_height=True):
+                    scope = gr.Dropdown(label="Articles", choices=[("All articles", ALL)], value=ALL,
+                                        scale=3, min_width=180, elem_id="qa-scope")
+                    length = gr.Radio(LENGTHS, value="short", label="Summary length", scale=2, min_width=220,
+                                      elem_id="qa-length")
+                    summarise = gr.Button("Summarise", variant="primary", size="md", scale=0, min_width=130,
+                                          elem_id="qa-summarise")
+
+        running = _wire_chat(session, msg, chatbot, state, scope, length, concurrency, "public")
+        summarised = summarise.click(session.summarise, [state, scope, length], [chatbot, state],
+                                     concurrency_limit=concurrency, concurrency_id=GENERATE,
+                                     show_progress="hidden", api_name="ui_summarise", api_visibility="private")
+        new_chat.click(lambda: ([], []), None, [chatbot, state], queue=False, cancels=[*running, summarised],
+                       api_name="ui_new_chat", api_visibility="private")
+
+        lists = [article_list, scope, remove_pick]
+        add_outputs = [add_status, *lists]
+        writes = dict(concurrency_limit=1, concurrency_id="write", api_visibility="private")
+        add_text_btn.click(panel.add_text, [text_in, title_in, scope], [*add_outputs, text_in, title_in],
+                           api_name="ui_add_text", **writes)
+        for trigger in (add_url_btn.click, url_in.submit):
+            trigger(panel.add_url, [url_in, scope], [*add_outputs, url_in], api_name="ui_add_url", **writes)
+        file_in.upload(panel.add_file, [file_in, scope], [*add_outputs, file_in], api_name="ui_add_file", **writes)
+        remove_btn.click(panel.remove, [remove_pick, scope], [remove_status, *lists], api_name="ui_remove", **writes)
+        demo.load(panel.views, [scope], lists, queue=False, api_name="ui_refresh", api_visibility="private")
+
+        register_api(library, concurrency)
+    return demo
+
+
+def build_widget(library: Library, concurrency: int = 4) -> gr.Blocks:
+    """The compact chat for an iframe or <gradio-app> on another site: chat, answers, sources; no admin."""
+    session = ChatSession(library)
+    with gr.Blocks(title="qa_bot", fill_height=True) as demo:
+        state = gr.State([])
+        scope = gr.State(ALL)
+        length = gr.State("short")
+        with gr.Column(elem_id="qa-widget"):
+            with gr.Row(elem_id="qa-widget-head", equal_height=True):
+                gr.HTML("<div class='qa-brand qa-brand-sm'><span class='qa-logo'>qa</span>"
+                        "<div class='qa-brand-name'>Ask the news</div></div>", padding=False)
+                new_chat = gr.Button("New chat", size="sm", variant="secondary", scale=0, min_width=90,
+                                     elem_id="qa-new-chat")
+            chatbot = _chatbot(height="100%", compact=True)
+            msg = _composer("Ask about the news…")
+        running = _wire_chat(session, msg, chatbot, state, scope, length, concurrency, "private")
+        new_chat.click(lambda: ([], []), None, [chatbot, state], queue=False, cancels=running,
+                       api_name="ui_new_chat", api_visibility="private")
+    return demo
