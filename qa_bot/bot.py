@@ -109,11 +109,21 @@ class Bot:
             return articles
         return [load_file(path, self.limits)]
 
-    def ingest(self, sources: str | Path | Sequence[str | Path], progress: bool = False) -> list[str]:
-        """Index files, folders or URLs; returns the ids of newly added articles (duplicates skipped)."""
+    def ingest(self, sources: str | Path | Sequence[str | Path], progress: bool = False,
+               batch: int = 8) -> list[str]:
+        """Index files, folders or URLs; returns the ids of newly added articles (duplicates skipped).
+
+        Articles are committed in batches of ``batch``: an interrupted ingest of a large folder keeps
+        every batch saved before the interruption, and re-running it adds only the rest.
+        """
+        if batch < 1:
+            raise ValueError("batch must be >= 1")
         items = [sources] if isinstance(sources, (str, Path)) else list(sources)
         articles = [a for s in items for a in self.load(s)]
-        return self.add_articles(articles, progress=progress)
+        added: list[str] = []
+        for start in range(0, len(articles), batch):
+            added += self.add_articles(articles[start:start + batch], progress=progress)
+        return added
 
     def ingest_text(self, text: str, title: str = "", source: str = "pasted text") -> list[str]:
         """Index raw text as one article."""

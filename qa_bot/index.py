@@ -315,8 +315,10 @@ class PassageIndex:
         gens = sorted(p.name for p in self.directory.iterdir() if _GEN.match(p.name))
         number = int(gens[-1][4:]) + 1 if gens else 1
         name = f"gen-{number:06d}"
+        # we hold the write lock: any temporary folder left is from a writer that died mid-save
+        for stale in self.directory.glob(".tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)
         tmp = self.directory / f".tmp-{name}-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         try:
             files = {
@@ -352,7 +354,7 @@ class PassageIndex:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        for old in gens:
+        for old in gens:  # older generations, and any a dead writer renamed but never made current
             shutil.rmtree(self.directory / old, ignore_errors=True)
         log.info("Saved %s: %d articles, %d passages", name, len(articles), len(passages))
         return name
