@@ -159,10 +159,15 @@ class Answerer:
         """Keep the sentences of the top passages that best match the question."""
         blocks_hits = hits[: self.config.context_passages]
         spans_per_hit = []
+        seen: set[tuple[str, int]] = set()  # neighbouring passages overlap: show a sentence once
         for hit in blocks_hits:
             p = hit.passage
-            spans_per_hit.append([(p.start + s, p.start + e) for s, e in split_sentences(p.text)
-                                  if not is_instruction(p.text[s:e])])
+            spans = []
+            for s, e in split_sentences(p.text):
+                if (p.article_id, p.start + s) not in seen and not is_instruction(p.text[s:e]):
+                    seen.add((p.article_id, p.start + s))
+                    spans.append((p.start + s, p.start + e))
+            spans_per_hit.append(spans)
         limit = self.config.context_sentences
         flat = [(i, span) for i, spans in enumerate(spans_per_hit) for span in spans]
         if limit and len(flat) > limit:

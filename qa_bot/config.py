@@ -54,7 +54,7 @@ class Config:
 
     # retrieval
     top_k: int = _opt(4, "passages retrieved per question")
-    context_passages: int = _opt(3, "passages shown to the generator")
+    context_passages: int = _opt(4, "passages the prompt's sentences are chosen from")
     context_sentences: int = _opt(6, "sentences kept from the retrieved passages for the prompt (0: whole passages)")
     hybrid_weight: float = _opt(0.3, "weight of the lexical BM25 score in hybrid fusion (0..1)")
     ann_threshold: int = _opt(50_000, "passage count above which an approximate (HNSW) index is used")
