@@ -22,7 +22,7 @@ def show_answer(result: dict) -> None:
         return
     print(f"  {result['answer']}")
     for n, source in enumerate(result["sources"], 1):
-        passage = source["text"]
+        passage = source["text"].replace("\n", " ")
         lo = source["highlight_start"] - source["start"]
         hi = source["highlight_end"] - source["start"]
         print(f"  [{n}] {source['title']}: …{passage[max(lo - 80, 0):lo]}«{passage[lo:hi]}»{passage[hi:hi + 80]}…")

@@ -145,3 +145,30 @@ def test_article_with_script_and_onerror_shows_as_text_and_runs_nothing(page, ui
     assert page.evaluate("window.__qa_pwned") is None
     assert page.locator("gradio-app img[src='x'], #qa-articles img, .message img").count() == 0
     # the page fixture also fails the test on any dialog or JavaScript error
+
+
+def test_upload_a_file_and_clear_messages_for_bad_input(page, ui_url, ui_bot, tmp_path):
+    from playwright.sync_api import expect
+
+    open_app(page, ui_url)
+    before = [a.id for a in ui_bot.articles()]
+    page.locator("#qa-add").get_by_text("Add an article").first.click()
+    page.locator("#qa-text textarea").fill("   ")
+    page.locator("#qa-add-text").click()
+    expect(page.locator("#qa-add-status .qa-error")).to_contain_text("empty", timeout=30_000)
+    assert [a.id for a in ui_bot.articles()] == before
+
+    page.locator("#qa-add").get_by_role("tab", name="Upload").click()
+    binary = tmp_path / "photo.txt"
+    binary.write_bytes(bytes(range(256)) * 40)
+    page.locator("#qa-file input[type=file]").set_input_files(str(binary))
+    expect(page.locator("#qa-add-status .qa-error")).to_contain_text("binary", timeout=30_000)
+    assert [a.id for a in ui_bot.articles()] == before
+
+    story = tmp_path / "lighthouse.md"
+    story.write_text("# Lighthouse keeper retires after 40 years\n\nThe last keeper of the Skarvik lighthouse, "
+                     "Anna Lund, retired on Friday after 40 years of service.", encoding="utf-8")
+    page.locator("#qa-file input[type=file]").set_input_files(str(story))
+    expect(page.locator("#qa-add-status .qa-success")).to_contain_text("Lighthouse keeper", timeout=60_000)
+    expect(page.locator("#qa-articles")).to_contain_text("lighthouse.md")
+    assert len(ui_bot.articles()) == len(before) + 1

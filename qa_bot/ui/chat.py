@@ -26,6 +26,7 @@ SEED_EXAMPLES = [
     "Give me a short summary",
 ]
 FAILED = "Something went wrong on the server. Please try again in a moment."
+MAX_TURNS = 50  # a session keeps its latest turns only (bounded memory per browser session)
 
 
 def messages(turns: list[Turn]) -> list[Message]:
@@ -80,6 +81,7 @@ class ChatSession:
     def _run(self, question: str, turns: list[Turn],
              replies: Iterator[str | Turn]) -> Iterator[tuple[list[Message], list[Turn]]]:
         """Show the question with a typing indicator, stream partial text, then the final turn."""
+        turns = turns[-(MAX_TURNS - 1):]
         yield messages(turns + [_turn(question, render.pending())]), turns
         try:
             for item in replies:

@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 
 WIDGET_PATH = "/widget"
 EMBED_SCRIPT = "/embed.js"
+# On narrow screens start with the library panel closed, so the chat is what one sees first.
+ON_LOAD_JS = """() => {
+  if (window.innerWidth < 900) document.querySelector('#qa-sidebar.open .toggle-button')?.click();
+}"""
 
 
 def create_app(bot: Bot, settings: UISettings) -> FastAPI:
@@ -42,12 +46,11 @@ def create_app(bot: Bot, settings: UISettings) -> FastAPI:
     def health() -> dict[str, Any]:
         return {"status": "ok", "articles": len(library.articles()), "read_only": settings.read_only}
 
-    pages = ((WIDGET_PATH, build_widget(library, settings.concurrency), []),
-             ("/", build_main(library, settings.concurrency), ["api"]))
-    for path, blocks, footer in pages:  # the widget first: "/" would shadow it
+    pages = ((WIDGET_PATH, build_widget(library, settings.concurrency)), ("/", build_main(library, settings.concurrency)))
+    for path, blocks in pages:  # the widget first: "/" would shadow it
         blocks.queue(default_concurrency_limit=settings.concurrency, max_size=settings.max_queue)
         gr.mount_gradio_app(
-            app, blocks, path=path, theme=theme(), css=css(), footer_links=footer, show_error=True,
+            app, blocks, path=path, theme=theme(), css=css(), js=ON_LOAD_JS, footer_links=[], show_error=True,
             max_file_size=bot.config.max_file_bytes, ssr_mode=False, pwa=False, mcp_server=False,
             run_history=False, enable_monitoring=False, server_name=settings.host, server_port=settings.port,
         )

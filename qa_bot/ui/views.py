@@ -26,10 +26,9 @@ PLACEHOLDER = (
 ChatOutput = tuple[Any, list[Message], list[Turn]]
 
 
-def _chatbot(height: int | str, compact: bool = False) -> gr.Chatbot:
+def _chatbot() -> gr.Chatbot:
     return gr.Chatbot(
-        value=[], show_label=False, elem_id="qa-chat", elem_classes=["qa-compact"] if compact else None,
-        height=height, layout="bubble", placeholder=PLACEHOLDER,
+        value=[], show_label=False, elem_id="qa-chat", height="100%", layout="bubble", placeholder=PLACEHOLDER,
         examples=[{"text": q} for q in SEED_EXAMPLES], latex_delimiters=[], buttons=[],
         feedback_options=None, autoscroll=True, group_consecutive_messages=False, sanitize_html=True,
     )
@@ -117,6 +116,9 @@ class _LibraryPanel:
             removed: list[Article] = self.library.remove(article_id or "")
         except (ValueError, ReadOnlyError) as exc:
             return (render.status("error", str(exc)), *self.views(scope_value))
+        except Exception:
+            log.exception("Removing an article failed")
+            return (render.status("error", "Removing the article failed on the server."), *self.views(scope_value))
         if not removed:
             return (render.status("info", "That article was already removed."), *self.views(scope_value))
         return (render.status("success", f"Removed “{removed[0].title}”."), *self.views(scope_value))
@@ -132,7 +134,8 @@ def build_main(library: Library, concurrency: int = 4) -> gr.Blocks:
         with gr.Sidebar(width=340, open=True, elem_id="qa-sidebar"):
             gr.HTML("<div class='qa-brand'><span class='qa-logo'>qa</span><div><div class='qa-brand-name'>"
                     "qa_bot</div><div class='qa-brand-sub'>Answers from your news articles</div></div></div>")
-            gr.HTML("<div class='qa-section-title'>Library</div>")
+            gr.HTML("<div class='qa-section-title'>Library"
+                    + ("" if writable else " <span class='qa-badge'>read-only</span>") + "</div>")
             article_list = gr.HTML(elem_id="qa-articles", padding=False)
             with gr.Accordion("Add an article", open=False, visible=writable, elem_id="qa-add"):
                 with gr.Tabs():
@@ -162,7 +165,7 @@ def build_main(library: Library, concurrency: int = 4) -> gr.Blocks:
                         padding=False)
                 new_chat = gr.Button("New chat", size="sm", variant="secondary", scale=0, min_width=110,
                                      elem_id="qa-new-chat")
-            chatbot = _chatbot(height="100%")
+            chatbot = _chatbot()
             with gr.Group(elem_id="qa-composer"):
                 msg = _composer("Ask a question, or ask for a summary…")
                 with gr.Row(elem_id="qa-controls", equal_height=True):
@@ -208,7 +211,7 @@ def build_widget(library: Library, concurrency: int = 4) -> gr.Blocks:
                         "<div class='qa-brand-name'>Ask the news</div></div>", padding=False)
                 new_chat = gr.Button("New chat", size="sm", variant="secondary", scale=0, min_width=90,
                                      elem_id="qa-new-chat")
-            chatbot = _chatbot(height="100%", compact=True)
+            chatbot = _chatbot()
             msg = _composer("Ask about the news…")
         running = _wire_chat(session, msg, chatbot, state, scope, length, concurrency, "private")
         new_chat.click(lambda: ([], []), None, [chatbot, state], queue=False, cancels=running,
