@@ -447,6 +447,8 @@ def ask_record(bot: Any, question: str, golds: Sequence[str], history: Any = Non
             elif first_piece is None:
                 first_piece = time.perf_counter() - t.start
     assert answer is not None
+    if first_piece is None:  # nothing streamed (short answer or abstention): the text shows at the end
+        first_piece = t.seconds
     em, f1 = score_answer(answer.answer, answer.found, golds)
     return {
         "question": question,

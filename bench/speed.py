@@ -27,7 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as python bench/speed.py
 
 from bench.common import (SEED_ARTICLE, SEED_QUESTIONS, Timer, ask_record, base_parser, config_dict,  # noqa: E402
-                          contains_answer, dataset_path, latency, load_jsonl, load_squad, mean,
+                          contains_answer, dataset_path, fmt, latency, load_jsonl, load_squad, mean,
                           paragraph_articles, peak_rss_mb, print_table, progress, rouge, rouge_scorer, sample,
                           setup_logging, summarize_one, timings_of, write_results)
 
@@ -228,7 +228,7 @@ def compare(names: list[str], results: dict[str, dict[str, Any]]) -> dict[str, d
                 value *= 100
             rel = ratio(kind, base * 100 if kind == "quality%" and base is not None else base, value)
             table[n][label] = {"value": value, "vs_first": rel, "kind": kind}
-            cell = "-" if value is None else f"{value:.2f}"
+            cell = fmt(value)
             if n != first and rel is not None:
                 cell += f" ({rel:+.1f})" if kind.startswith("quality") else f" (x{rel:.2f})"
             row.append(cell)
