@@ -46,11 +46,13 @@ def create_app(bot: Bot, settings: UISettings) -> FastAPI:
     def health() -> dict[str, Any]:
         return {"status": "ok", "articles": len(library.articles()), "read_only": settings.read_only}
 
-    pages = ((WIDGET_PATH, build_widget(library, settings.concurrency)), ("/", build_main(library, settings.concurrency)))
-    for path, blocks in pages:  # the widget first: "/" would shadow it
+    # the API docs (/?view=api) need the "api" footer link; the sidebar links there and CSS hides the footer
+    pages = ((WIDGET_PATH, build_widget(library, settings.concurrency), []),
+             ("/", build_main(library, settings.concurrency), ["api"]))
+    for path, blocks, footer in pages:  # the widget first: "/" would shadow it
         blocks.queue(default_concurrency_limit=settings.concurrency, max_size=settings.max_queue)
         gr.mount_gradio_app(
-            app, blocks, path=path, theme=theme(), css=css(), js=ON_LOAD_JS, footer_links=[], show_error=True,
+            app, blocks, path=path, theme=theme(), css=css(), js=ON_LOAD_JS, footer_links=footer, show_error=False,
             max_file_size=bot.config.max_file_bytes, ssr_mode=False, pwa=False, mcp_server=False,
             run_history=False, enable_monitoring=False, server_name=settings.host, server_port=settings.port,
         )

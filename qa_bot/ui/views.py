@@ -23,6 +23,14 @@ PLACEHOLDER = (
     "each one is based on. Ask a follow-up, or ask for a summary.</div></div>"
 )
 
+# The sidebar's "API" link opens Gradio's API docs panel (its footer button; the footer itself is hidden).
+OPEN_API_DOCS_JS = """
+element.querySelector('.qa-api-link')?.addEventListener('click', (event) => {
+  const button = document.querySelector('footer .show-api');
+  if (button) { event.preventDefault(); button.click(); }
+});
+"""
+
 ChatOutput = tuple[Any, list[Message], list[Turn]]
 
 
@@ -156,8 +164,8 @@ def build_main(library: Library, concurrency: int = 4) -> gr.Blocks:
                 remove_btn = gr.Button("Remove", variant="stop", size="sm", elem_id="qa-remove-btn")
                 remove_status = gr.HTML(padding=False, elem_id="qa-remove-status")
             gr.HTML("<div class='qa-foot'>Runs on this machine: nothing you type leaves it.<br>"
-                    "<a href='widget' target='_blank'>Widget</a> · <a href='?view=api' target='_blank'>API</a>"
-                    "</div>")
+                    "<a href='widget' target='_blank'>Widget</a> · <a class='qa-api-link' href='?view=api'>API</a>"
+                    "</div>", js_on_load=OPEN_API_DOCS_JS)
         with gr.Column(elem_id="qa-main", scale=1):
             with gr.Row(elem_id="qa-header", equal_height=True):
                 gr.HTML("<div class='qa-title'>Ask your news</div>"
