@@ -7,8 +7,7 @@ import sys
 import time
 from typing import Sequence
 
-import qa_bot  # noqa: F401  (sets offline defaults: no analytics, no hub downloads)
-from qa_bot import Bot
+from qa_bot import Bot  # first: sets the offline defaults (no analytics, no hub) before Gradio loads
 from qa_bot.config import add_config_flags, config_from_args
 from qa_bot.ui import EMBED_SCRIPT, WIDGET_PATH, UIServer, add_ui_flags, create_app, ui_settings_from_args
 from qa_bot.ui.server import open_share_link

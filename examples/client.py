@@ -25,7 +25,8 @@ def show_answer(result: dict) -> None:
         passage = source["text"].replace("\n", " ")
         lo = source["highlight_start"] - source["start"]
         hi = source["highlight_end"] - source["start"]
-        print(f"  [{n}] {source['title']}: …{passage[max(lo - 80, 0):lo]}«{passage[lo:hi]}»{passage[hi:hi + 80]}…")
+        context = f"{passage[max(lo - 80, 0):lo]}«{passage[lo:hi]}»{passage[hi:hi + 80]}"
+        print(f"  [{n}] {source['title']}: …{context}…")
 
 
 def main() -> int:

@@ -229,7 +229,8 @@ def test_embed_script_cors_and_frame_ancestors():
 
         widget = http.get("/widget/")
         assert widget.status_code == 200
-        assert "frame-ancestors 'self' http://localhost:* http://127.0.0.1:*" in widget.headers["content-security-policy"]
+        policy = widget.headers["content-security-policy"]
+        assert "frame-ancestors 'self' http://localhost:* http://127.0.0.1:*" in policy
         assert http.get("/").headers["content-security-policy"] == "frame-ancestors 'self'"
         assert http.get("/widget", follow_redirects=True).status_code == 200
 
@@ -293,3 +294,21 @@ def test_summary_requests_are_recognised(message, expected):
 
     request = parse_summary_request(message)
     assert (None if request is None else (request.length, request.target, request.topic)) == expected
+
+
+def test_settings_from_flags_and_environment(monkeypatch):
+    import argparse
+
+    from qa_bot.ui.settings import UISettings, add_ui_flags, ui_settings_from_args
+
+    monkeypatch.setenv("QA_BOT_PORT", "8123")
+    monkeypatch.setenv("QA_BOT_READ_ONLY", "true")
+    monkeypatch.setenv("QA_BOT_ALLOWED_ORIGINS", "https://a.example, https://b.example/")
+    parser = argparse.ArgumentParser()
+    add_ui_flags(parser)
+    settings = ui_settings_from_args(parser.parse_args(["--host", "0.0.0.0", "--no-read-only"]))
+    assert (settings.host, settings.port, settings.read_only) == ("0.0.0.0", 8123, False)
+    assert settings.origins == ["https://a.example", "https://b.example"]
+    assert settings.local_url == "http://127.0.0.1:8123"
+    with pytest.raises(ValueError):
+        UISettings(port=0)

@@ -124,7 +124,8 @@ def test_web_component_embed_answers_from_another_origin(page, ui_url, tmp_path)
 def test_article_with_script_and_onerror_shows_as_text_and_runs_nothing(page, ui_url):
     title = 'Pelican count <img src=x onerror="window.__qa_pwned=1">'
     text = ("Pelican sanctuary reports record year <script>window.__qa_pwned=2</script>\n\n"
-            "The pelican sanctuary at Lake Orm counted 73 pelicans this spring, <img src=x onerror=\"window.__qa_pwned=3\"> "
+            "The pelican sanctuary at Lake Orm counted 73 pelicans this spring, "
+            "<img src=x onerror=\"window.__qa_pwned=3\"> "
             "its warden Tomas Vik said. A [link](javascript:window.__qa_pwned=4) and **markdown** stay as text.")
     open_app(page, ui_url)
     paste_article(page, text, title=title)

@@ -70,7 +70,8 @@ def sources(items: Sequence[Source]) -> str:
         return ""
     titles = list(dict.fromkeys(s.title for s in items))
     label = f"{len(items)} source{'s' if len(items) > 1 else ''}"
-    summary = _tag("span", text(label), "qa-sources-count") + _tag("span", text(" · ".join(titles)), "qa-sources-titles")
+    summary = (_tag("span", text(label), "qa-sources-count")
+               + _tag("span", text(" · ".join(titles)), "qa-sources-titles"))
     cards = "".join(
         _tag("div",
              _tag("div", _tag("span", str(n), "qa-source-n") + _tag("span", text(s.title), "qa-source-title"),

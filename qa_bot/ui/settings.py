@@ -15,20 +15,24 @@ from ..config import ENV_PREFIX
 LOOPBACK_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*")
 
 
+def _setting(default: Any, help: str) -> Any:
+    """A dataclass field carrying its help text (for the flags)."""
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass
 class UISettings:
     """How the web UI is served."""
 
-    host: str = field(default="127.0.0.1", metadata={"help": "address to listen on (0.0.0.0: all interfaces)"})
-    port: int = field(default=7860, metadata={"help": "port to listen on"})
-    share: bool = field(default=False, metadata={"help": "also open a temporary public Gradio share link (needs internet)"})
-    read_only: bool = field(default=False, metadata={"help": "hide adding/removing articles and refuse them on the server"})
-    allowed_origins: str = field(
-        default="", metadata={"help": "comma-separated origins allowed to embed the widget and call the API from "
-                                      "the browser, e.g. https://news.example.com; '*' for any (default: this "
-                                      "server and local development origins)"})
-    concurrency: int = field(default=4, metadata={"help": "chat requests worked on at once (generation itself runs one at a time)"})
-    max_queue: int = field(default=64, metadata={"help": "requests waiting beyond this are told to retry later"})
+    host: str = _setting("127.0.0.1", "address to listen on (0.0.0.0: all interfaces)")
+    port: int = _setting(7860, "port to listen on")
+    share: bool = _setting(False, "also open a temporary public Gradio share link (needs internet)")
+    read_only: bool = _setting(False, "hide adding/removing articles and refuse them on the server")
+    allowed_origins: str = _setting(
+        "", "comma-separated origins allowed to embed the widget and call the API from the browser, e.g. "
+            "https://news.example.com; '*' for any (default: this server and local development origins)")
+    concurrency: int = _setting(4, "chat requests worked on at once (generation itself runs one at a time)")
+    max_queue: int = _setting(64, "requests waiting beyond this are told to retry later")
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
