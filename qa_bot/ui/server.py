@@ -24,8 +24,19 @@ log = logging.getLogger(__name__)
 WIDGET_PATH = "/widget"
 EMBED_SCRIPT = "/embed.js"
 # On narrow screens start with the library panel closed, so the chat is what one sees first.
+# /?view=api: Gradio 6 marks its API docs panel open but only loads it when its (hidden) footer button is
+# pressed, so press it twice (close, open).
 ON_LOAD_JS = """() => {
   if (window.innerWidth < 900) document.querySelector('#qa-sidebar.open .toggle-button')?.click();
+  if (new URLSearchParams(location.search).get('view') !== 'api') return;
+  let tries = 0;
+  const reopen = () => {
+    const button = document.querySelector('footer .show-api');
+    if (!button) { if (++tries < 50) setTimeout(reopen, 100); return; }
+    button.click();
+    setTimeout(() => button.click(), 150);
+  };
+  reopen();
 }"""
 
 
