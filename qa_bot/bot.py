@@ -23,7 +23,8 @@ class Bot:
     >>> bot.ask("How many soldiers has Russia moved near Ukraine?").answer
     """
 
-    def __init__(self, config: Config | None = None, **overrides: Any) -> None:
+    def __init__(self, config: Config | None = None, models_from: "Bot | None" = None, **overrides: Any) -> None:
+        """``models_from``: reuse another Bot's loaded models (one copy in memory, e.g. a second index)."""
         if config is None:
             config = Config.from_env(**overrides)
         elif overrides:
@@ -33,6 +34,11 @@ class Bot:
         self._embedder = None
         self._index: PassageIndex | None = None
         self._generators: dict[str, Any] = {}
+        if models_from is not None:
+            if models_from.config.embed_model != config.embed_model:
+                raise ValueError("models_from must use the same embedding model")
+            self._embedder = models_from.embedder
+            self._generators = models_from._generators  # shared: models loaded later are shared too
 
     # ---- lazily built parts ---------------------------------------------------------------------
     @property
@@ -140,6 +146,13 @@ class Bot:
         """Indexed articles, oldest first."""
         self.index.refresh()
         return sorted(self.index.articles.values(), key=lambda a: a.added)
+
+    def find_article(self, topic: str) -> Article | None:
+        """The article a phrase like "the Biden Putin call" refers to, if any is relevant enough."""
+        hits = self.index.search(topic, 1, None, self.config.hybrid_weight)
+        if not hits or hits[0].dense < self.config.min_relevance:
+            return None
+        return self.index.articles.get(hits[0].passage.article_id)
 
     def ensure_seeded(self) -> None:
         """Index ``seeds/`` when the index does not exist yet, so a new user gets answers at once."""

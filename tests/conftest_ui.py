@@ -6,7 +6,7 @@ from typing import Iterator
 
 import pytest
 
-from ui_helpers import CHROMIUM, CHROMIUM_ARGS, running_ui, share_models
+from ui_helpers import CHROMIUM, CHROMIUM_ARGS, running_ui
 
 
 @pytest.fixture(scope="session")
@@ -15,8 +15,7 @@ def ui_bot(real_bot, tmp_path_factory):
     from qa_bot import Bot
 
     bot = Bot(index_dir=tmp_path_factory.mktemp("ui-index"), cache_dir=os.environ.get("QA_BOT_CACHE_DIR") or None,
-              allow_private_urls=True)
-    share_models(real_bot, bot)
+              allow_private_urls=True, models_from=real_bot)
     bot.ensure_seeded()
     return bot
 

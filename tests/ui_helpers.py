@@ -22,17 +22,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def share_models(source, target) -> None:
-    """Make ``target`` reuse the models ``source`` loaded (one copy of the 1.5B model in memory).
-
-    Relies on Bot internals; when they change, ``target`` simply loads its own models.
-    """
-    source.prepare()
-    if hasattr(target, "_embedder") and hasattr(target, "_generators"):
-        target._embedder = source.embedder
-        target._generators = source._generators
-
-
 @contextlib.contextmanager
 def running_ui(bot, **settings) -> Iterator[str]:
     """Serve the qa_bot UI over ``bot`` on a free port; yields its base URL (no trailing slash)."""

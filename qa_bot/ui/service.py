@@ -94,10 +94,7 @@ class Library:
 
     def find_article(self, topic: str) -> Article | None:
         """The article a phrase like "the Biden Putin call" refers to (best retrieved passage)."""
-        hits = self.bot.index.search(topic, 1, None, self.bot.config.hybrid_weight)
-        if not hits or hits[0].dense < self.bot.config.min_relevance:
-            return None
-        return self.bot.index.articles.get(hits[0].passage.article_id)
+        return self.bot.find_article(topic)
 
     # ---- questions and summaries ----------------------------------------------------------------
     def ask_stream(self, question: str, history: History | None = None,
