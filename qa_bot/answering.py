@@ -14,6 +14,7 @@ from .config import Config
 from .grounding import grounding_score, is_instruction, says_not_found
 from .index import Hit, PassageIndex
 from .lexical import tokenize
+from .streaming import final
 
 log = logging.getLogger(__name__)
 
@@ -241,12 +242,7 @@ class Answerer:
 
     def __call__(self, question: str, history: History | None = None,
                  article_ids: Iterable[str] | None = None) -> Answer:
-        result = None
-        for item in self.stream(question, history, article_ids):
-            if isinstance(item, Answer):
-                result = item
-        assert result is not None
-        return result
+        return final(self.stream(question, history, article_ids), Answer)
 
     def _judge(self, raw: str, blocks: list[_Block]) -> Answer:
         """Turn the model's raw reply into an Answer, abstaining when it is unsupported."""

@@ -14,6 +14,7 @@ from typing import Any, Iterator, Sequence
 from .articles import Article
 from .chunking import split_sentences
 from .grounding import is_instruction, unsupported_terms
+from .streaming import final
 
 log = logging.getLogger(__name__)
 
@@ -175,12 +176,7 @@ class Summarizer:
 
     def __call__(self, articles: Article | Sequence[Article], length: str = "short") -> Summary:
         items = [articles] if isinstance(articles, Article) else list(articles)
-        result = None
-        for item in self.stream(items, length):
-            if isinstance(item, Summary):
-                result = item
-        assert result is not None
-        return result
+        return final(self.stream(items, length), Summary)
 
 
 def _tidy(raw: str, bullets: bool) -> str:
