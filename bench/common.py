@@ -326,6 +326,7 @@ def write_results(script: str, tag: str | None, *, config: Any, limit: Any, resu
         "config": config_dict(config) if dataclasses.is_dataclass(config) else config,
         "machine": machine_info(),
         "results": results,
+        "tables": list(TABLES),
     }
     path = out_dir / f"{name}.json"
     tmp = path.with_suffix(".json.tmp")
@@ -335,6 +336,9 @@ def write_results(script: str, tag: str | None, *, config: Any, limit: Any, resu
 
 
 # ---- output ------------------------------------------------------------------------------------
+TABLES: list[dict[str, str]] = []  # every table printed by this process, saved with the results
+
+
 def fmt(value: Any, digits: int = 2) -> str:
     """A table cell: floats rounded, NaN/None as '-'."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -349,11 +353,12 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]
     cells = [[fmt(c, digits) for c in row] for row in rows]
     widths = [max(len(str(h)), *(len(r[i]) for r in cells)) if cells else len(str(h))
               for i, h in enumerate(headers)]
+    lines = ["| " + " | ".join(str(h).ljust(w) for h, w in zip(headers, widths)) + " |",
+             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    lines += ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in cells]
+    TABLES.append({"title": title, "markdown": "\n".join(lines)})
     print(f"\n{title}")
-    print("| " + " | ".join(str(h).ljust(w) for h, w in zip(headers, widths)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for row in cells:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
+    print("\n".join(lines))
     sys.stdout.flush()
 
 

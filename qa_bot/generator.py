@@ -38,7 +38,10 @@ class Generator:
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
         if quantize:
-            self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
+            # per-channel scales: per-tensor int8 garbled names and numbers in our measurements
+            from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+            self.model = quantize_dynamic(self.model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
         log.info("Loaded generator %s from %s in %.1f s", model, path, time.perf_counter() - started)
         self._torch = torch
         self._lock = threading.Lock()
