@@ -34,6 +34,7 @@ class Bot:
         self._embedder = None
         self._index: PassageIndex | None = None
         self._generators: dict[str, Any] = {}
+        self._ahead = None
         if models_from is not None:
             if models_from.config.embed_model != config.embed_model:
                 raise ValueError("models_from must use the same embedding model")
@@ -83,7 +84,8 @@ class Bot:
 
     @property
     def summarizer(self) -> Summarizer:
-        return Summarizer(self.generator(self.config.generator), self.config.cache_dir)
+        folder = self.config.summary_cache_dir or Path(self.config.cache_dir) / "summaries"
+        return Summarizer(self.generator(self.config.generator), folder)
 
     def prepare(self) -> None:
         """Load (and on first use prepare) every model this configuration uses."""
@@ -137,7 +139,22 @@ class Bot:
         return self.add_articles([article])
 
     def add_articles(self, articles: Sequence[Article], progress: bool = False) -> list[str]:
-        return self.index.add_articles(articles, progress=progress)
+        added = self.index.add_articles(articles, progress=progress)
+        if self._ahead is not None and added:
+            self._ahead.submit([self.index.articles[i] for i in added])
+        return added
+
+    def summarize_ahead(self) -> None:
+        """From now on, write short summaries of new (and not yet summarised) articles in the background.
+
+        For long-running servers: "Summarise" is then instant. Background work gives way to questions.
+        """
+        from .ahead import SummariesAhead
+
+        with self._lock:
+            if self._ahead is None:
+                self._ahead = SummariesAhead(lambda: self.summarizer)
+                self._ahead.submit(list(reversed(self.articles())))
 
     def remove(self, article_ids: str | Iterable[str]) -> list[str]:
         return self.index.remove(article_ids)

@@ -36,6 +36,7 @@ class Config:
     # paths
     index_dir: Path = _opt(lambda: PROJECT_ROOT / "indexes" / "default", "folder of the persisted index")
     cache_dir: Path = _opt(_default_cache_dir, "where prepared models and summaries are cached")
+    summary_cache_dir: str = _opt("", "where summaries are cached (empty: <cache_dir>/summaries)")
     seeds_dir: Path = _opt(lambda: PROJECT_ROOT / "seeds", "articles indexed when no index exists yet")
 
     # models

@@ -8,7 +8,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .model_store import generator_path
 
@@ -45,6 +45,9 @@ class Generator:
         log.info("Loaded generator %s from %s in %.1f s", model, path, time.perf_counter() - started)
         self._torch = torch
         self._lock = threading.Lock()
+        self._counter = threading.Lock()
+        self._waiting = 0  # foreground requests waiting for the model
+        self._last_used = time.monotonic()
 
     def prompt_ids(self, messages: list[Message]):
         text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
@@ -76,11 +79,27 @@ class Generator:
             return None
         return copy.deepcopy(cache)
 
-    def _kwargs(self, inputs, max_new_tokens: int, messages: list[Message] | None = None) -> dict:
+    def _prefill(self, input_ids, cache, should_stop: Callable[[], bool], chunk: int = 32):
+        """Read the prompt (all but its last token) into ``cache`` in chunks, checking
+        ``should_stop`` between chunks, so background work gives way within about a second."""
+        from transformers import DynamicCache
+
+        cache = cache if cache is not None else DynamicCache(config=self.model.config)
+        end = input_ids.shape[1] - 1
+        for start in range(cache.get_seq_length(), end, chunk):
+            if should_stop():
+                return None
+            self.model(input_ids=input_ids[:, start:min(start + chunk, end)], cache=cache, use_cache=True)
+        return cache
+
+    def _kwargs(self, inputs, max_new_tokens: int, messages: list[Message] | None = None,
+                should_stop: Callable[[], bool] | None = None) -> dict:
         extra: dict = {}
         if self.prompt_lookup:
             extra["prompt_lookup_num_tokens"] = self.prompt_lookup
         cache = self._prefix(messages, inputs["input_ids"]) if messages else None
+        if should_stop is not None:
+            cache = self._prefill(inputs["input_ids"], cache, should_stop)
         if cache is not None:
             extra["cache"] = cache
         return dict(
@@ -94,31 +113,78 @@ class Generator:
             pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
         )
 
-    def __call__(self, messages: list[Message], max_new_tokens: int = 64) -> str:
+    def __call__(self, messages: list[Message], max_new_tokens: int = 64, background: bool = False) -> str:
         """The model's whole reply to ``messages``."""
-        return "".join(self.stream(messages, max_new_tokens))
+        return "".join(self.stream(messages, max_new_tokens, background))
 
-    def stream(self, messages: list[Message], max_new_tokens: int = 64) -> Iterator[str]:
-        """The reply, piece by piece as tokens are decoded."""
-        from transformers import TextIteratorStreamer
+    @property
+    def idle_s(self) -> float:
+        """Seconds since the model last finished or was asked for something (0 while busy)."""
+        return 0.0 if self._lock.locked() or self._waiting else time.monotonic() - self._last_used
+
+    def stream(self, messages: list[Message], max_new_tokens: int = 64, background: bool = False) -> Iterator[str]:
+        """The reply, piece by piece as tokens are decoded.
+
+        ``background`` work (summaries computed ahead) gives way: it stops as soon as a foreground
+        request waits for the model, and raises :class:`Preempted` so the caller can retry later.
+        """
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         inputs = self.prompt_ids(messages)
-        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600)
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         error: list[BaseException] = []
+        preempted = threading.Event()
+        generator = self
+
+        class GiveWay(StoppingCriteria):
+            def __call__(self, input_ids, scores, **kwargs) -> bool:
+                if generator._waiting:
+                    preempted.set()
+                return preempted.is_set()
 
         def run() -> None:
             try:
-                with self._lock, self._torch.inference_mode():
-                    self.model.generate(**self._kwargs(inputs, max_new_tokens, messages), streamer=streamer)
+                if not background:
+                    with self._counter:
+                        self._waiting += 1
+                try:
+                    self._lock.acquire()
+                finally:
+                    if not background:
+                        with self._counter:
+                            self._waiting -= 1
+                try:
+                    if background and self._waiting:
+                        preempted.set()
+                        return
+                    with self._torch.inference_mode():
+                        if not background:
+                            self.model.generate(**self._kwargs(inputs, max_new_tokens, messages), streamer=streamer)
+                            return
+                        kwargs = self._kwargs(inputs, max_new_tokens, messages, should_stop=lambda: bool(self._waiting))
+                        if kwargs.get("cache") is None and self._waiting:
+                            preempted.set()
+                            return
+                        self.model.generate(**kwargs, streamer=streamer, stopping_criteria=StoppingCriteriaList([GiveWay()]))
+                finally:
+                    self._last_used = time.monotonic()
+                    self._lock.release()
             except BaseException as exc:  # surfaced to the consumer below
                 error.append(exc)
+            finally:
                 streamer.end()
 
         thread = threading.Thread(target=run, daemon=True, name="qa_bot-generate")
         thread.start()
         for piece in streamer:
-            if piece:
+            if piece and not preempted.is_set():
                 yield piece
         thread.join()
         if error:
             raise error[0]
+        if preempted.is_set():
+            raise Preempted("a foreground request needed the model")
+
+
+class Preempted(RuntimeError):
+    """Background generation stopped to let a user's request run first."""

@@ -73,10 +73,11 @@ class Summarizer:
     """Summarise articles with a generator; long ones map-reduce over sections."""
 
     def __init__(self, generator, cache_dir: str | Path, context_tokens: int = 1800) -> None:
+        """``cache_dir``: the folder of cached summaries (one JSON file per article, model and length)."""
         if context_tokens < 200:
             raise ValueError("context_tokens must be >= 200")
         self.generator = generator
-        self.cache_dir = Path(cache_dir).expanduser() / "summaries"
+        self.cache_dir = Path(cache_dir).expanduser()
         self.context_tokens = context_tokens
 
     def _cache_path(self, article: Article, length: str) -> Path:
@@ -118,8 +119,11 @@ class Summarizer:
             out.append(current)
         return out
 
-    def stream_one(self, article: Article, length: str = "short") -> Iterator[str | Summary]:
-        """Yield summary text pieces, then the final :class:`Summary` of one article."""
+    def stream_one(self, article: Article, length: str = "short", background: bool = False) -> Iterator[str | Summary]:
+        """Yield summary text pieces, then the final :class:`Summary` of one article.
+
+        ``background``: give way to user requests (raises ``Preempted``; see ``Generator.stream``).
+        """
         if length not in LENGTHS:
             raise ValueError(f"length must be one of {', '.join(LENGTHS)}")
         t0 = time.perf_counter()
@@ -137,12 +141,13 @@ class Summarizer:
             parts = self.sections(text)
             log.info("Article %s is long: map-reduce over %d sections", article.id, len(parts))
             notes = [
-                self.generator(self._messages(part, "in two or three sentences with its key facts"), 120).strip()
+                self.generator(self._messages(part, "in two or three sentences with its key facts"), 120,
+                               background=background).strip()
                 for part in parts
             ]
             text = f"{article.title}\n\n" + "\n".join(notes)
         raw = ""
-        for piece in self.generator.stream(self._messages(text, spec["instruction"]), spec["tokens"]):
+        for piece in self.generator.stream(self._messages(text, spec["instruction"]), spec["tokens"], background):
             raw += piece
             yield piece
         summary_text = limit_words(_tidy(raw, length == "bullets"), spec["words"], length == "bullets")

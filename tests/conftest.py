@@ -44,13 +44,13 @@ class ScriptedGenerator:
         self.replies = list(replies)
         self.prompts = []
 
-    def stream(self, messages, max_new_tokens=64):
+    def stream(self, messages, max_new_tokens=64, background=False):
         self.prompts.append(messages)
         reply = self.replies.pop(0)
         for i in range(0, len(reply), 3):
             yield reply[i:i + 3]
 
-    def __call__(self, messages, max_new_tokens=64):
+    def __call__(self, messages, max_new_tokens=64, background=False):
         return "".join(self.stream(messages, max_new_tokens))
 
     def count_tokens(self, text):
