@@ -41,7 +41,8 @@ class Generator:
             # per-channel scales: per-tensor int8 garbled names and numbers in our measurements
             from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-            self.model = quantize_dynamic(self.model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
+            self.model = quantize_dynamic(self.model, {torch.nn.Linear: per_channel_dynamic_qconfig},
+                                          dtype=torch.qint8, inplace=True)
         log.info("Loaded generator %s from %s in %.1f s", model, path, time.perf_counter() - started)
         self._torch = torch
         self._lock = threading.Lock()
