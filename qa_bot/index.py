@@ -388,7 +388,7 @@ class PassageIndex:
                 dense = {int(idx[t]): float(sims[t]) for t in top}
             else:
                 if hasattr(self._faiss, "hnsw"):
-                    self._faiss.hnsw.efSearch = max(64, n_cand)
+                    self._faiss.hnsw.efSearch = max(128, n_cand)
                 sims, ids = self._faiss.search(qvec, min(n_cand, len(self.passages)))
                 dense = {int(i): float(s) for i, s in zip(ids[0], sims[0]) if i >= 0}
             lexical = self._bm25.scores(query, rows) if lexical_weight > 0 else {}
