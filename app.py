@@ -55,7 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\nqa_bot is ready: {url}/", flush=True)
     print(f"  widget for iframes:   {url}{WIDGET_PATH}", flush=True)
     print(f"  web component script: {url}{EMBED_SCRIPT}", flush=True)
-    print(f"  API:                  {url}/?view=api" + ("   (read-only)" if settings.read_only else ""), flush=True)
+    access = "read-only" if settings.read_only else "admin password set" if settings.admin_password else ""
+    print(f"  API:                  {url}/?view=api" + (f"   ({access})" if access else ""), flush=True)
+    log.info("Limits per session: %s requests/min, %s added articles/hour (0: none); queue: %d at once, %d waiting",
+             settings.requests_per_minute, settings.uploads_per_session, settings.concurrency, settings.max_queue)
     if settings.share:
         share = open_share_link(settings.host, settings.port)
         print(f"  public share link:    {share}" if share else "  (no share link: see the warning above)", flush=True)

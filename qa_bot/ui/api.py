@@ -1,4 +1,8 @@
-"""Named API endpoints (``api_name``) for gradio_client and plain HTTP: ask, summarise, add and list articles."""
+"""Named API endpoints (``api_name``) for gradio_client and plain HTTP: ask, summarise, add and list articles.
+
+Every endpoint but ``list_articles`` counts against the caller's request rate; the write endpoints take an
+``admin_password`` input (needed only when the server has one).
+"""
 from __future__ import annotations
 
 import functools
@@ -9,7 +13,8 @@ from typing import Any, Callable, Iterator, TypeVar
 import gradio as gr
 
 from ..answering import Answer
-from .service import ALL, ReadOnlyError, Library, article_info
+from .limits import Client
+from .service import ALL, Library, NotAllowed, article_info
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -17,7 +22,8 @@ GENERATE = "generate"  # concurrency group of everything that runs the language 
 
 
 def user_errors(fn: F) -> F:
-    """Report ValueError/IngestError/ReadOnlyError to the caller as a gr.Error with the plain message."""
+    """Report ValueError (IngestError, LimitExceeded) and NotAllowed to the caller as a gr.Error with the
+    plain message."""
     def convert(exc: Exception) -> gr.Error:
         return gr.Error(html.escape(str(exc), quote=False), print_exception=False)
 
@@ -26,7 +32,7 @@ def user_errors(fn: F) -> F:
         def generator(*args: Any, **kwargs: Any) -> Iterator[Any]:
             try:
                 yield from fn(*args, **kwargs)
-            except (ValueError, ReadOnlyError) as exc:
+            except (ValueError, NotAllowed) as exc:
                 raise convert(exc) from None
         return generator  # type: ignore[return-value]
 
@@ -34,7 +40,7 @@ def user_errors(fn: F) -> F:
     def call(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (ValueError, ReadOnlyError) as exc:
+        except (ValueError, NotAllowed) as exc:
             raise convert(exc) from None
     return call  # type: ignore[return-value]
 
@@ -51,16 +57,19 @@ def register_api(library: Library, concurrency: int) -> None:
     """Add the named endpoints to the Blocks being built (call inside ``with gr.Blocks()``)."""
 
     @user_errors
-    def ask(question: str, history: list | None = None, articles: str = ALL) -> dict:
+    def ask(question: str, history: list | None = None, articles: str = ALL, request: gr.Request | None = None) -> dict:
         """Answer a question from the articles. history: earlier turns ([question, answer] pairs or
         {role, content} messages); articles: "all", an article id or comma-separated ids.
         Returns answer, found (false = not in the articles), sources and timings."""
+        library.admit(Client.of(request))
         return library.ask(question, _history(history), articles).to_dict()
 
     @user_errors
-    def ask_stream(question: str, history: list | None = None, articles: str = ALL) -> Iterator[dict]:
+    def ask_stream(question: str, history: list | None = None, articles: str = ALL,
+                   request: gr.Request | None = None) -> Iterator[dict]:
         """Like ask, streamed: {"answer": text so far, "done": false} updates, then the full result with
         "done": true (its answer replaces the streamed text)."""
+        library.admit(Client.of(request))
         text = ""
         for item in library.ask_stream(question, _history(history), articles):
             if isinstance(item, Answer):
@@ -70,22 +79,25 @@ def register_api(library: Library, concurrency: int) -> None:
             yield {"answer": text, "done": False}
 
     @user_errors
-    def summarize(articles: str = "latest", length: str = "short") -> dict:
+    def summarize(articles: str = "latest", length: str = "short", request: gr.Request | None = None) -> dict:
         """Summarise "latest" (the most recently added article), "all", an article id or comma-separated
         ids; length: short, medium or bullets."""
+        library.admit(Client.of(request))
         ids = None if articles.strip() in ("", "latest") else library.summary_ids(articles)
         return library.summarize(ids, length).to_dict()
 
     @user_errors
-    def add_article(text: str, title: str = "") -> dict:
-        """Add an article from its text (title optional: the first line otherwise).
-        Returns the ids added, those already present, and a message."""
-        return library.add_text(text, title).to_dict()
+    def add_article(text: str, title: str = "", admin_password: str = "", request: gr.Request | None = None) -> dict:
+        """Add an article from its text (title optional: the first line otherwise); admin_password: needed
+        when the server has one. Returns the ids added, those already present, and a message."""
+        client = library.admit(Client.of(request))
+        return library.add_text(text, title, password=admin_password, client=client).to_dict()
 
     @user_errors
-    def add_url(url: str) -> dict:
-        """Fetch a web page or PDF and add its article."""
-        return library.add_url(url).to_dict()
+    def add_url(url: str, admin_password: str = "", request: gr.Request | None = None) -> dict:
+        """Fetch a web page or PDF and add its article; admin_password: needed when the server has one."""
+        client = library.admit(Client.of(request))
+        return library.add_url(url, password=admin_password, client=client).to_dict()
 
     @user_errors
     def list_articles() -> list[dict]:
@@ -93,9 +105,10 @@ def register_api(library: Library, concurrency: int) -> None:
         return [article_info(a) for a in library.articles()]
 
     @user_errors
-    def remove_article(article_id: str) -> dict:
-        """Remove an article by id."""
-        return {"removed": [a.id for a in library.remove(article_id)]}
+    def remove_article(article_id: str, admin_password: str = "", request: gr.Request | None = None) -> dict:
+        """Remove an article by id; admin_password: needed when the server has one."""
+        client = library.admit(Client.of(request))
+        return {"removed": [a.id for a in library.remove(article_id, password=admin_password, client=client)]}
 
     for fn in (ask, ask_stream, summarize):
         gr.api(fn, api_name=fn.__name__, concurrency_limit=concurrency, concurrency_id=GENERATE)

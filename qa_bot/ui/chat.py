@@ -12,6 +12,7 @@ from ..answering import Answer
 from ..summarizing import Summary
 from . import render
 from .intents import SummaryRequest, parse_summary_request
+from .limits import LOCAL, Client, LimitExceeded
 from .service import Library
 
 log = logging.getLogger(__name__)
@@ -53,13 +54,17 @@ class ChatSession:
     def __init__(self, library: Library) -> None:
         self.library = library
 
-    def respond(self, message: str, turns: list[Turn] | None, scope: str = "all",
-                length: str = "short") -> Iterator[tuple[list[Message], list[Turn]]]:
+    def respond(self, message: str, turns: list[Turn] | None, scope: str = "all", length: str = "short",
+                client: Client = LOCAL) -> Iterator[tuple[list[Message], list[Turn]]]:
         """Yield (chat messages, turns) while replying to ``message``: a question or a summary request."""
         turns = list(turns or [])
         question = (message or "").strip()
         if not question:
             yield messages(turns), turns
+            return
+        refused = self._refusal(question, turns, client)
+        if refused is not None:
+            yield refused
             return
         request = parse_summary_request(question)
         if request is None:
@@ -68,16 +73,31 @@ class ChatSession:
             replies = self._summary(request, scope, request.length or length)
         yield from self._run(question, turns, replies)
 
-    def summarise(self, turns: list[Turn] | None, scope: str = "all",
-                  length: str = "short") -> Iterator[tuple[list[Message], list[Turn]]]:
+    def summarise(self, turns: list[Turn] | None, scope: str = "all", length: str = "short",
+                  client: Client = LOCAL) -> Iterator[tuple[list[Message], list[Turn]]]:
         """The Summarise button: a summary of the chosen scope at the chosen length."""
         try:
             name = self.library.title_of(scope)
         except ValueError:  # the chosen article was removed meanwhile: _summary reports it
             name = "the chosen article"
-        yield from self._run(f"Summarise {name} ({length})", list(turns or []), self._summary(None, scope, length))
+        request = f"Summarise {name} ({length})"
+        turns = list(turns or [])
+        refused = self._refusal(request, turns, client)
+        if refused is not None:
+            yield refused
+            return
+        yield from self._run(request, turns, self._summary(None, scope, length))
 
     # ---- internals ------------------------------------------------------------------------------
+    def _refusal(self, question: str, turns: list[Turn],
+                 client: Client) -> tuple[list[Message], list[Turn]] | None:
+        """When ``client`` is over its request rate: the chat with the refusal shown once, turns unchanged."""
+        try:
+            self.library.admit(client)
+        except LimitExceeded as exc:
+            return messages(turns + [_turn(question, render.notice("warning", "Please wait:", str(exc)))]), turns
+        return None
+
     def _run(self, question: str, turns: list[Turn],
              replies: Iterator[str | Turn]) -> Iterator[tuple[list[Message], list[Turn]]]:
         """Show the question with a typing indicator, stream partial text, then the final turn."""

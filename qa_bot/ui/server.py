@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 
 from ..bot import Bot
 from .embedding import add_embed_script, add_origin_policy
+from .limits import BodySizeLimit, Limits
 from .service import Library
 from .settings import UISettings
 from .theme import css, theme
@@ -40,10 +41,19 @@ ON_LOAD_JS = """() => {
 }"""
 
 
+def max_request_bytes(max_article_chars: int) -> int:
+    """Largest request body accepted (file uploads aside): an article at the limit, JSON-escaped, and room for
+    the other inputs. Articles a little over the limit still reach the core, which names the limit."""
+    return 6 * max_article_chars + 1_000_000
+
+
 def create_app(bot: Bot, settings: UISettings) -> FastAPI:
     """A FastAPI app serving both pages and the API over ``bot`` (models load on first use)."""
-    library = Library(bot, read_only=settings.read_only)
+    limits = Limits(settings.requests_per_minute, settings.uploads_per_session)
+    library = Library(bot, read_only=settings.read_only, admin_password=settings.admin_password, limits=limits)
     app = FastAPI(title="qa_bot", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(BodySizeLimit, max_bytes=max_request_bytes(bot.config.max_article_chars),
+                       hint=" (it follows max_article_chars / QA_BOT_MAX_ARTICLE_CHARS)")
     add_origin_policy(app, settings.origins, (WIDGET_PATH,))
     add_embed_script(app, EMBED_SCRIPT)
 
@@ -55,7 +65,8 @@ def create_app(bot: Bot, settings: UISettings) -> FastAPI:
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, Any]:
-        return {"status": "ok", "articles": len(library.articles()), "read_only": settings.read_only}
+        return {"status": "ok", "articles": len(library.articles()), "read_only": settings.read_only,
+                "admin_password": library.needs_password}
 
     # the API docs (/?view=api) need the "api" footer link; the sidebar links there and CSS hides the footer
     pages = ((WIDGET_PATH, build_widget(library, settings.concurrency), []),

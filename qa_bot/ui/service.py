@@ -1,11 +1,14 @@
 """What the UI and the API can do with the library, as plain Python over one shared :class:`Bot`.
 
-Gradio-free: errors are raised as ``ValueError`` (including :class:`qa_bot.IngestError`) with a message
-for the user, or :class:`ReadOnlyError` when a write is refused.
+Gradio-free: errors are raised as ``ValueError`` (including :class:`qa_bot.IngestError` and
+:class:`~qa_bot.ui.limits.LimitExceeded`) with a message for the user, or :class:`NotAllowed` when a write is
+refused (read-only server, missing or wrong admin password). Who asks is a :class:`~qa_bot.ui.limits.Client`
+(its requests and added articles are counted against the server's :class:`~qa_bot.ui.limits.Limits`).
 """
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import logging
 import re
 from dataclasses import dataclass
@@ -15,19 +18,33 @@ from typing import Iterator, Sequence
 from ..answering import Answer, History
 from ..articles import Article, IngestError, make_article
 from ..bot import Bot
+from ..streaming import final
 from ..summarizing import LENGTHS, Summary
 from .intents import SummaryRequest
+from .limits import LOCAL, Client, Limits
 
 log = logging.getLogger(__name__)
 
 ALL = "all"
 
 
-class ReadOnlyError(PermissionError):
-    """A write (add or remove an article) on a read-only server."""
+class NotAllowed(PermissionError):
+    """A write (add or remove an article) that this server or this caller may not do."""
+
+
+class ReadOnlyError(NotAllowed):
+    """A write on a read-only server."""
 
     def __init__(self) -> None:
         super().__init__("This qa_bot is read-only: adding and removing articles is turned off.")
+
+
+class AdminPasswordError(NotAllowed):
+    """A write without the right admin password."""
+
+    def __init__(self, given: bool) -> None:
+        super().__init__("Wrong admin password." if given else
+                         "Adding and removing articles needs the admin password.")
 
 
 @dataclass
@@ -62,9 +79,23 @@ def article_info(article: Article) -> dict:
 class Library:
     """Questions, summaries and article management for the UI and the API."""
 
-    def __init__(self, bot: Bot, read_only: bool = False) -> None:
+    def __init__(self, bot: Bot, read_only: bool = False, admin_password: str = "",
+                 limits: Limits | None = None) -> None:
         self.bot = bot
         self.read_only = read_only
+        self._admin_password = admin_password
+        self.limits = limits or Limits()
+
+    @property
+    def needs_password(self) -> bool:
+        """Do writes need the admin password (and are they allowed at all)?"""
+        return bool(self._admin_password) and not self.read_only
+
+    def admit(self, client: Client = LOCAL) -> Client:
+        """Count one request of ``client`` (questions, summaries, writes) and return it; LimitExceeded when
+        over its rate."""
+        self.limits.admit(client)
+        return client
 
     # ---- reading ------------------------------------------------------------------------------
     def articles(self) -> list[Article]:
@@ -126,34 +157,45 @@ class Library:
         yield from self.bot.summarize_stream(article_ids, length)
 
     def summarize(self, article_ids: list[str] | None, length: str = "short") -> Summary:
-        result = None
-        for item in self.summarize_stream(article_ids, length):
-            if isinstance(item, Summary):
-                result = item
-        assert result is not None
-        return result
+        return final(self.summarize_stream(article_ids, length), Summary)
 
     # ---- writing ------------------------------------------------------------------------------
-    def _check_writable(self) -> None:
+    def _check_writable(self, password: str, client: Client) -> None:
+        """Refuse writes on a read-only server and, when an admin password is set, without it."""
         if self.read_only:
             raise ReadOnlyError()
+        if not self._admin_password:
+            return
+        self.limits.check_password_attempts(client)
+        given = (password or "").encode()
+        if not hmac.compare_digest(given, self._admin_password.encode()):
+            if given:
+                self.limits.record_password_failure(client)
+                log.warning("Wrong admin password from %s", client.address or "a local caller")
+            raise AdminPasswordError(bool(given))
 
-    def _add(self, articles: Sequence[Article]) -> AddResult:
+    def _adding(self, password: str, client: Client) -> None:
+        """Checks before adding articles: may write, and has not added its share yet."""
+        self._check_writable(password, client)
+        self.limits.check_upload(client)
+
+    def _add(self, articles: Sequence[Article], client: Client) -> AddResult:
         added_ids = set(self.bot.add_articles(articles))
         result = AddResult([a for a in articles if a.id in added_ids], [a for a in articles if a.id not in added_ids])
+        self.limits.record_uploads(client, len(result.added))
         log.info("Added %d article(s), %d already present", len(result.added), len(result.existing))
         return result
 
-    def add_text(self, text: str, title: str = "") -> AddResult:
+    def add_text(self, text: str, title: str = "", *, password: str = "", client: Client = LOCAL) -> AddResult:
         """Add pasted text as one article."""
-        self._check_writable()
+        self._adding(password, client)
         config = self.bot.config
         return self._add([make_article(text, title=(title or "").strip(), source="pasted text",
-                                       max_chars=config.max_article_chars)])
+                                       max_chars=config.max_article_chars)], client)
 
-    def add_url(self, url: str) -> AddResult:
+    def add_url(self, url: str, *, password: str = "", client: Client = LOCAL) -> AddResult:
         """Fetch a web page (or PDF) and add its article."""
-        self._check_writable()
+        self._adding(password, client)
         url = (url or "").strip()
         if not url:
             raise ValueError("Please enter a web address (http:// or https://).")
@@ -161,18 +203,18 @@ class Library:
             if re.match(r"^[a-z][a-z0-9+.-]*:", url, re.I) and not re.match(r"^[^:/]+:\d", url):
                 raise IngestError(f"Not a web address: {url!r} (use http:// or https://).")
             url = "https://" + url  # "example.com/story" or "example.com:8080/story"
-        return self._add(self.bot.load(url))
+        return self._add(self.bot.load(url), client)
 
-    def add_file(self, path: str | Path, name: str = "") -> AddResult:
+    def add_file(self, path: str | Path, name: str = "", *, password: str = "", client: Client = LOCAL) -> AddResult:
         """Add an uploaded .txt, .md, .html or .pdf file; ``name`` is what the user called it."""
-        self._check_writable()
+        self._adding(password, client)
         name = Path(name or path).name
         articles = [dataclasses.replace(a, source=name) for a in self.bot.load(Path(path))]
-        return self._add(articles)
+        return self._add(articles, client)
 
-    def remove(self, article_id: str) -> list[Article]:
+    def remove(self, article_id: str, *, password: str = "", client: Client = LOCAL) -> list[Article]:
         """Remove one article; returns it (empty if it was already gone)."""
-        self._check_writable()
+        self._check_writable(password, client)
         before = {a.id: a for a in self.articles()}
         if not article_id:
             raise ValueError("Choose an article to remove.")

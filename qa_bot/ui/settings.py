@@ -1,4 +1,5 @@
-"""Server settings of the web UI (host, port, read-only, embedding origins, queue), as flags and env vars.
+"""Server settings of the web UI (host, port, read-only, embedding origins, queue, public-widget limits,
+admin password), as flags and env vars.
 
 They complement :class:`qa_bot.Config` (models, index, limits) and follow the same rules:
 ``--flag`` > ``QA_BOT_<NAME>`` environment variable > default.
@@ -15,9 +16,9 @@ from ..config import ENV_PREFIX
 LOOPBACK_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*")
 
 
-def _setting(default: Any, help: str) -> Any:
-    """A dataclass field carrying its help text (for the flags)."""
-    return field(default=default, metadata={"help": help})
+def _setting(default: Any, help: str, secret: bool = False) -> Any:
+    """A dataclass field carrying its help text (for the flags); a secret one is left out of its repr."""
+    return field(default=default, repr=not secret, metadata={"help": help, "secret": secret})
 
 
 @dataclass
@@ -33,12 +34,22 @@ class UISettings:
             "https://news.example.com; '*' for any (default: this server and local development origins)")
     concurrency: int = _setting(4, "chat requests worked on at once (generation itself runs one at a time)")
     max_queue: int = _setting(64, "requests waiting beyond this are told to retry later")
+    requests_per_minute: int = _setting(
+        20, "questions, summaries and article changes a session may send per minute (plain HTTP calls: per "
+            "client address); 0: no limit")
+    uploads_per_session: int = _setting(
+        20, "articles a session may add per hour (plain HTTP calls: per client address); 0: no limit")
+    admin_password: str = _setting(
+        "", "when set, adding and removing articles needs this password (a field in the UI, the API's "
+            "admin_password input); chatting stays open to everyone. Prefer the environment variable", secret=True)
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
             raise ValueError(f"port must be within 1..65535, got {self.port}")
         if self.concurrency < 1 or self.max_queue < 1:
             raise ValueError("concurrency and max_queue must be >= 1")
+        if self.requests_per_minute < 0 or self.uploads_per_session < 0:
+            raise ValueError("requests_per_minute and uploads_per_session must be >= 0 (0: no limit)")
 
     @property
     def origins(self) -> list[str]:
@@ -75,7 +86,8 @@ def add_ui_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("web UI (also QA_BOT_<NAME> environment variables)")
     for f in fields(UISettings):
         flag = "--" + f.name.replace("_", "-")
-        help_text = f"{f.metadata['help']} [env {ENV_PREFIX}{f.name.upper()}; default {f.default!r}]"
+        default = "unset" if f.metadata["secret"] else repr(f.default)
+        help_text = f"{f.metadata['help']} [env {ENV_PREFIX}{f.name.upper()}; default {default}]"
         if f.type in ("bool", bool):
             group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         else:

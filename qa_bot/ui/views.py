@@ -11,7 +11,8 @@ from ..articles import Article
 from . import render
 from .api import GENERATE, register_api
 from .chat import SEED_EXAMPLES, ChatSession, Message, Turn
-from .service import ALL, AddResult, Library, ReadOnlyError
+from .limits import Client
+from .service import ALL, AddResult, Library, NotAllowed
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +53,16 @@ def _wire_chat(session: ChatSession, msg: gr.Textbox, chatbot: gr.Chatbot, state
                concurrency: int, api_visibility: str) -> list:
     """Submit, example clicks, stop and clear for one chat; returns the long-running events."""
 
-    def chat(message: str, turns: list[Turn], scope: str, length: str) -> Iterator[ChatOutput]:
+    def chat(message: str, turns: list[Turn], scope: str, length: str,
+             request: gr.Request | None = None) -> Iterator[ChatOutput]:
         """The chat of this session: a question or a summary request in, the whole transcript out
         (earlier turns of the same session are its history)."""
-        for shown, new_turns in session.respond(message, turns, scope, length):
+        for shown, new_turns in session.respond(message, turns, scope, length, Client.of(request)):
             yield "", shown, new_turns
 
-    def example(turns: list[Turn], scope: str, length: str, evt: gr.SelectData) -> Iterator[ChatOutput]:
-        yield from chat(str((evt.value or {}).get("text", "")), turns, scope, length)
+    def example(turns: list[Turn], scope: str, length: str, evt: gr.SelectData,
+                request: gr.Request | None = None) -> Iterator[ChatOutput]:
+        yield from chat(str((evt.value or {}).get("text", "")), turns, scope, length, request)
 
     outputs = [msg, chatbot, state]
     common = dict(concurrency_limit=concurrency, concurrency_id=GENERATE, show_progress="hidden")
@@ -73,7 +76,8 @@ def _wire_chat(session: ChatSession, msg: gr.Textbox, chatbot: gr.Chatbot, state
 
 
 class _LibraryPanel:
-    """Handlers of the library panel: list, add (text, file, URL), remove; writes refuse when read-only."""
+    """Handlers of the library panel: list, add (text, file, URL), remove. Writes are refused when read-only
+    or without the admin password (when one is set), and count against the session's limits."""
 
     def __init__(self, library: Library) -> None:
         self.library = library
@@ -87,13 +91,13 @@ class _LibraryPanel:
         remove = gr.update(choices=choices[1:], value=None)
         return render.article_list(articles, self.library.read_only), scope, remove
 
-    def _after_add(self, action: Callable[[], AddResult], scope_value: str, progress: gr.Progress,
-                   label: str) -> tuple[Any, ...]:
+    def _after_add(self, action: Callable[[Client], AddResult], scope_value: str, request: gr.Request | None,
+                   progress: gr.Progress, label: str) -> tuple[Any, ...]:
         """Run one add action with progress; (status, list, scope, remove, clear-inputs?) for the UI."""
         progress(0.1, desc=label)
         try:
-            result = action()
-        except (ValueError, ReadOnlyError) as exc:
+            result = action(self.library.admit(Client.of(request)))
+        except (ValueError, NotAllowed) as exc:
             status = render.status("error", str(exc))
             return (status, *self.views(scope_value), gr.update())
         except Exception:
@@ -104,25 +108,32 @@ class _LibraryPanel:
         kind = "success" if result.added else "info"
         return (render.status(kind, result.message()), *self.views(scope_value), "")
 
-    def add_text(self, text: str, title: str, scope_value: str,
+    def add_text(self, text: str, title: str, password: str, scope_value: str, request: gr.Request | None = None,
                  progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
-        out = self._after_add(lambda: self.library.add_text(text, title), scope_value, progress, "Indexing the text")
+        out = self._after_add(lambda client: self.library.add_text(text, title, password=password, client=client),
+                              scope_value, request, progress, "Indexing the text")
         return (*out, out[-1])  # clears both text and title on success
 
-    def add_url(self, url: str, scope_value: str, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
-        return self._after_add(lambda: self.library.add_url(url), scope_value, progress, "Fetching the page")
+    def add_url(self, url: str, password: str, scope_value: str, request: gr.Request | None = None,
+                progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+        return self._after_add(lambda client: self.library.add_url(url, password=password, client=client),
+                               scope_value, request, progress, "Fetching the page")
 
-    def add_file(self, file: str | None, scope_value: str, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+    def add_file(self, file: str | None, password: str, scope_value: str, request: gr.Request | None = None,
+                 progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
         if not file:
             return (render.status("error", "Choose a file first."), *self.views(scope_value), gr.update())
-        out = self._after_add(lambda: self.library.add_file(file, Path(file).name), scope_value, progress,
-                              "Reading the file")
+        out = self._after_add(
+            lambda client: self.library.add_file(file, Path(file).name, password=password, client=client),
+            scope_value, request, progress, "Reading the file")
         return (*out[:-1], None)
 
-    def remove(self, article_id: str | None, scope_value: str) -> tuple[Any, ...]:
+    def remove(self, article_id: str | None, password: str, scope_value: str,
+               request: gr.Request | None = None) -> tuple[Any, ...]:
         try:
-            removed: list[Article] = self.library.remove(article_id or "")
-        except (ValueError, ReadOnlyError) as exc:
+            client = self.library.admit(Client.of(request))
+            removed: list[Article] = self.library.remove(article_id or "", password=password, client=client)
+        except (ValueError, NotAllowed) as exc:
             return (render.status("error", str(exc)), *self.views(scope_value))
         except Exception:
             log.exception("Removing an article failed")
@@ -145,6 +156,11 @@ def build_main(library: Library, concurrency: int = 4) -> gr.Blocks:
             gr.HTML("<div class='qa-section-title'>Library"
                     + ("" if writable else " <span class='qa-badge'>read-only</span>") + "</div>")
             article_list = gr.HTML(elem_id="qa-articles", padding=False)
+            if library.needs_password:
+                password = gr.Textbox(label="Admin password", type="password", max_lines=1,
+                                      placeholder="needed to add or remove articles", elem_id="qa-admin-password")
+            else:
+                password = gr.State("")
             with gr.Accordion("Add an article", open=False, visible=writable, elem_id="qa-add"):
                 with gr.Tabs():
                     with gr.Tab("Paste", elem_id="qa-tab-paste"):
@@ -184,8 +200,12 @@ def build_main(library: Library, concurrency: int = 4) -> gr.Blocks:
                     summarise = gr.Button("Summarise", variant="primary", size="md", scale=0, min_width=130,
                                           elem_id="qa-summarise")
 
+        def summarise_chat(turns: list[Turn], scope_value: str, length_value: str,
+                           request: gr.Request | None = None) -> Iterator[tuple[list[Message], list[Turn]]]:
+            yield from session.summarise(turns, scope_value, length_value, Client.of(request))
+
         running = _wire_chat(session, msg, chatbot, state, scope, length, concurrency, "public")
-        summarised = summarise.click(session.summarise, [state, scope, length], [chatbot, state],
+        summarised = summarise.click(summarise_chat, [state, scope, length], [chatbot, state],
                                      concurrency_limit=concurrency, concurrency_id=GENERATE,
                                      show_progress="hidden", api_name="ui_summarise", api_visibility="private")
         new_chat.click(lambda: ([], []), None, [chatbot, state], queue=False, cancels=[*running, summarised],
@@ -194,12 +214,15 @@ def build_main(library: Library, concurrency: int = 4) -> gr.Blocks:
         lists = [article_list, scope, remove_pick]
         add_outputs = [add_status, *lists]
         writes = dict(concurrency_limit=1, concurrency_id="write", api_visibility="private")
-        add_text_btn.click(panel.add_text, [text_in, title_in, scope], [*add_outputs, text_in, title_in],
+        add_text_btn.click(panel.add_text, [text_in, title_in, password, scope], [*add_outputs, text_in, title_in],
                            api_name="ui_add_text", **writes)
         for trigger in (add_url_btn.click, url_in.submit):
-            trigger(panel.add_url, [url_in, scope], [*add_outputs, url_in], api_name="ui_add_url", **writes)
-        file_in.upload(panel.add_file, [file_in, scope], [*add_outputs, file_in], api_name="ui_add_file", **writes)
-        remove_btn.click(panel.remove, [remove_pick, scope], [remove_status, *lists], api_name="ui_remove", **writes)
+            trigger(panel.add_url, [url_in, password, scope], [*add_outputs, url_in], api_name="ui_add_url",
+                    **writes)
+        file_in.upload(panel.add_file, [file_in, password, scope], [*add_outputs, file_in], api_name="ui_add_file",
+                       **writes)
+        remove_btn.click(panel.remove, [remove_pick, password, scope], [remove_status, *lists], api_name="ui_remove",
+                         **writes)
         demo.load(panel.views, [scope], lists, queue=False, api_name="ui_refresh", api_visibility="private")
 
         register_api(library, concurrency)

@@ -1,0 +1,228 @@
+"""Limits of a public widget: requests per minute and articles added per client, wrong admin passwords per
+address, and the size of a request body.
+
+A client is a Gradio session (a browser tab, a ``gradio_client.Client``) or, for plain HTTP calls
+(``/gradio_api/call/...``, where every call is otherwise a session of its own), the caller's address.
+Counting uses sliding windows (thread-safe, with an injectable clock for tests). A refused request
+raises :class:`LimitExceeded` (a ``ValueError`` with the message for the user) before anything is done.
+"""
+from __future__ import annotations
+
+import collections
+import json
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Deque
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+Clock = Callable[[], float]
+
+MINUTE = 60.0
+UPLOAD_WINDOW = 3600.0  # articles added per session are counted over the last hour
+PASSWORD_FAILURES = 10  # wrong admin passwords per address ...
+PASSWORD_WINDOW = 900.0  # ... per quarter of an hour
+
+
+class LimitExceeded(ValueError):
+    """A request refused by a limit; ``retry_after`` is in seconds."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def wait_text(seconds: float) -> str:
+    """A short, rounded-up duration: "12 s", "3 min"."""
+    seconds = max(1, math.ceil(seconds))
+    return f"{seconds} s" if seconds < 120 else f"{math.ceil(seconds / 60)} min"
+
+
+class SlidingWindowLimiter:
+    """At most ``limit`` events per ``window`` seconds per key (``limit <= 0``: no limit). Thread-safe."""
+
+    def __init__(self, limit: int, window: float, clock: Clock = time.monotonic) -> None:
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._events: dict[str, Deque[float]] = {}
+        self._lock = threading.Lock()
+        self._pruned = clock()
+
+    def _recent(self, key: str, now: float) -> Deque[float]:
+        """The key's events within the window (older ones dropped); call with the lock held."""
+        events = self._events.get(key)
+        if events is None:
+            events = self._events[key] = collections.deque()
+        while events and events[0] <= now - self.window:
+            events.popleft()
+        return events
+
+    def _wait(self, events: Deque[float], now: float) -> float:
+        if self.limit <= 0 or len(events) < self.limit:
+            return 0.0
+        return events[len(events) - self.limit] + self.window - now
+
+    def _prune(self, now: float) -> None:
+        """Forget keys without recent events (bounded memory however many sessions come and go)."""
+        if now - self._pruned >= self.window:
+            self._pruned = now
+            for key in [k for k, v in self._events.items() if not v or v[-1] <= now - self.window]:
+                del self._events[key]
+
+    def wait_time(self, key: str) -> float:
+        """Seconds until ``key`` may have another event (0: now); records nothing."""
+        if self.limit <= 0:
+            return 0.0
+        with self._lock:
+            now = self.clock()
+            self._prune(now)
+            events = self._events.get(key)
+            if not events:
+                return 0.0
+            return self._wait(self._recent(key, now), now)
+
+    def acquire(self, key: str) -> float:
+        """Record an event for ``key`` if allowed and return 0; otherwise record nothing, return the wait."""
+        if self.limit <= 0:
+            return 0.0
+        with self._lock:
+            now = self.clock()
+            self._prune(now)
+            events = self._recent(key, now)
+            wait = self._wait(events, now)
+            if wait <= 0:
+                events.append(now)
+            return wait
+
+    def record(self, key: str, count: int = 1) -> None:
+        """Record ``count`` events for ``key`` (after an action that was allowed by :meth:`wait_time`)."""
+        if self.limit <= 0 or count <= 0:
+            return
+        with self._lock:
+            now = self.clock()
+            self._prune(now)
+            self._recent(key, now).extend([now] * count)
+
+    def __len__(self) -> int:
+        """How many keys are tracked."""
+        return len(self._events)
+
+
+@dataclass(frozen=True)
+class Client:
+    """Who is asking: the Gradio session and the caller's address (plain HTTP calls count per address)."""
+
+    session: str = ""
+    address: str = ""
+    plain_http: bool = False
+
+    @property
+    def key(self) -> str:
+        if self.plain_http or not self.session:
+            return f"address:{self.address or 'local'}"
+        return f"session:{self.session}"
+
+    @classmethod
+    def of(cls, request: Any) -> "Client":
+        """The client of a ``gr.Request`` (None, e.g. a direct Python call: the local client)."""
+        if request is None:
+            return cls()
+        host = getattr(getattr(request, "client", None), "host", None) or ""
+        try:
+            path = str(request.url.path)
+        except AttributeError:
+            path = ""
+        return cls(session=getattr(request, "session_hash", None) or "", address=host,
+                   plain_http="/gradio_api/call/" in path)
+
+
+LOCAL = Client()
+
+
+class Limits:
+    """The per-client budgets of one server: requests per minute and articles added per hour."""
+
+    def __init__(self, requests_per_minute: int = 0, uploads_per_session: int = 0,
+                 clock: Clock = time.monotonic) -> None:
+        self.requests = SlidingWindowLimiter(requests_per_minute, MINUTE, clock)
+        self.uploads = SlidingWindowLimiter(uploads_per_session, UPLOAD_WINDOW, clock)
+        self.password_failures = SlidingWindowLimiter(PASSWORD_FAILURES, PASSWORD_WINDOW, clock)
+
+    def admit(self, client: Client) -> None:
+        """Count one request of ``client``, or refuse it when the client is over its rate."""
+        wait = self.requests.acquire(client.key)
+        if wait > 0:
+            raise LimitExceeded(f"Too many requests: try again in {wait_text(wait)}.", wait)
+
+    def check_upload(self, client: Client) -> None:
+        """Refuse before adding anything when ``client`` has added its share of articles."""
+        wait = self.uploads.wait_time(client.key)
+        if wait > 0:
+            raise LimitExceeded(f"Upload limit reached: a session may add {self.uploads.limit} articles per hour. "
+                                f"Try again in {wait_text(wait)}.", wait)
+
+    def record_uploads(self, client: Client, count: int) -> None:
+        self.uploads.record(client.key, count)
+
+    def check_password_attempts(self, client: Client) -> None:
+        """Refuse admin actions from an address that gave too many wrong passwords lately."""
+        wait = self.password_failures.wait_time(f"address:{client.address or 'local'}")
+        if wait > 0:
+            raise LimitExceeded(f"Too many wrong admin passwords: try again in {wait_text(wait)}.", wait)
+
+    def record_password_failure(self, client: Client) -> None:
+        self.password_failures.record(f"address:{client.address or 'local'}")
+
+
+class BodySizeLimit:
+    """ASGI middleware: refuse request bodies over ``max_bytes`` with 413 and a clear message, without reading
+    them into memory (uploads under ``exempt`` have their own limit: Gradio's ``max_file_size``)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, exempt: tuple[str, ...] = ("/gradio_api/upload",),
+                 hint: str = "") -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.exempt = exempt
+        self.hint = hint
+
+    def _message(self) -> bytes:
+        text = f"The request is larger than the limit of {self.max_bytes:,} bytes{self.hint}."
+        return json.dumps({"detail": text, "error": text}).encode()
+
+    async def _refuse(self, send: Send) -> None:
+        body = self._message()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if scope["type"] != "http" or any(part in path for part in self.exempt):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(send)
+            return
+        received = 0
+        refused = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, refused
+            message = await receive()
+            if message["type"] == "http.request" and not refused:
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    refused = True
+                    await self._refuse(send)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if not refused:  # once refused, the app's own response is dropped
+                await send(message)
+
+        await self.app(scope, counting_receive, guarded_send)
