@@ -66,6 +66,7 @@ class Config:
     answer_max_tokens: int = _opt(48, "longest answer in tokens")
     summary_max_tokens: int = _opt(160, "longest summary in tokens")
     history_turns: int = _opt(3, "chat turns used to understand a follow-up question")
+    summarize_ahead: bool = _opt(True, "the chat server writes short summaries of new articles in the background")
 
     # limits
     max_question_chars: int = _opt(2_000, "longest question accepted")
