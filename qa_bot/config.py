@@ -11,7 +11,7 @@ import dataclasses
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, TypeVar
 
 ENV_PREFIX = "QA_BOT_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -95,20 +95,29 @@ class Config:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Config":
         """Defaults, then ``QA_BOT_*`` environment variables, then ``overrides``."""
-        env = os.environ if env is None else env
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = env.get(ENV_PREFIX + f.name.upper())
-            if raw is not None and raw != "":
-                values[f.name] = _parse(f, raw)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        unknown = set(values) - {f.name for f in fields(cls)}
-        if unknown:
-            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
-        return cls(**values)
+        return settings_from_env(cls, env, overrides)
 
     def replace(self, **changes: Any) -> "Config":
         return dataclasses.replace(self, **changes)
+
+
+T = TypeVar("T")
+
+
+def settings_from_env(cls: type[T], env: Mapping[str, str] | None, overrides: Mapping[str, Any]) -> T:
+    """An instance of the settings dataclass ``cls``: defaults, then ``QA_BOT_<FIELD>`` environment
+    variables, then ``overrides`` (None values count as not given)."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        raw = env.get(ENV_PREFIX + f.name.upper())
+        if raw is not None and raw != "":
+            values[f.name] = _parse(f, raw)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    unknown = set(values) - {f.name for f in fields(cls)}
+    if unknown:
+        raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+    return cls(**values)
 
 
 def _parse(f: dataclasses.Field, raw: str) -> Any:
@@ -126,19 +135,26 @@ def _kind(f: dataclasses.Field) -> type:
 _ALIASES = {"index_dir": ("--index",), "generator": ("--model",)}
 
 
-def add_config_flags(parser: argparse.ArgumentParser, only: tuple[str, ...] | None = None) -> None:
-    """Add one ``--flag`` per Config field (all default to None = not given)."""
-    group = parser.add_argument_group("settings (also QA_BOT_<NAME> environment variables)")
-    for f in fields(Config):
-        if only is not None and f.name not in only:
-            continue
+def add_settings_flags(parser: argparse.ArgumentParser, cls: type, title: str, show_defaults: bool = False) -> None:
+    """One ``--flag`` per field of the settings dataclass ``cls`` (all default to None = not given).
+
+    A field whose metadata says ``secret`` never shows its default.
+    """
+    group = parser.add_argument_group(title)
+    for f in fields(cls):
         flags = ["--" + f.name.replace("_", "-"), *_ALIASES.get(f.name, ())]
         kind = _kind(f)
-        help_text = f"{f.metadata.get('help', '')} [env {ENV_PREFIX}{f.name.upper()}]"
+        default = "" if not show_defaults else "; default " + ("unset" if f.metadata.get("secret") else repr(f.default))
+        help_text = f"{f.metadata.get('help', '')} [env {ENV_PREFIX}{f.name.upper()}{default}]"
         if kind is bool:
             group.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         else:
             group.add_argument(*flags, dest=f.name, type=kind, default=None, help=help_text)
+
+
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """Add one ``--flag`` per Config field."""
+    add_settings_flags(parser, Config, "settings (also QA_BOT_<NAME> environment variables)")
 
 
 def config_from_args(args: argparse.Namespace) -> Config:

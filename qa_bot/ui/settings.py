@@ -7,11 +7,10 @@ They complement :class:`qa_bot.Config` (models, index, limits) and follow the sa
 from __future__ import annotations
 
 import argparse
-import os
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
-from ..config import ENV_PREFIX
+from ..config import add_settings_flags, settings_from_env
 
 LOOPBACK_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*")
 
@@ -64,35 +63,12 @@ class UISettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "UISettings":
         """Defaults, then ``QA_BOT_*`` environment variables, then ``overrides`` (None = not given)."""
-        env = os.environ if env is None else env
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = env.get(ENV_PREFIX + f.name.upper())
-            if raw:
-                values[f.name] = _parse(f.type, raw)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
-
-
-def _parse(kind: Any, raw: str) -> Any:
-    name = kind if isinstance(kind, str) else kind.__name__
-    if name == "bool":
-        return raw.strip().lower() in ("1", "true", "yes", "on")
-    return int(raw) if name == "int" else raw
+        return settings_from_env(cls, env, overrides)
 
 
 def add_ui_flags(parser: argparse.ArgumentParser) -> None:
     """One ``--flag`` per UISettings field (default None = not given)."""
-    group = parser.add_argument_group("web UI (also QA_BOT_<NAME> environment variables)")
-    for f in fields(UISettings):
-        flag = "--" + f.name.replace("_", "-")
-        default = "unset" if f.metadata["secret"] else repr(f.default)
-        help_text = f"{f.metadata['help']} [env {ENV_PREFIX}{f.name.upper()}; default {default}]"
-        if f.type in ("bool", bool):
-            group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
-        else:
-            kind = int if f.type in ("int", int) else str
-            group.add_argument(flag, dest=f.name, type=kind, default=None, help=help_text)
+    add_settings_flags(parser, UISettings, "web UI (also QA_BOT_<NAME> environment variables)", show_defaults=True)
 
 
 def ui_settings_from_args(args: argparse.Namespace) -> UISettings:
