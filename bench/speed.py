@@ -33,7 +33,7 @@ from bench.common import (SEED_ARTICLE, SEED_QUESTIONS, Timer, ask_record, base_
 
 PRESETS: dict[str, dict[str, Any]] = {
     "baseline": {},
-    "quantize": {"quantize": True},
+    "quantize": {"quantize": "all"},
     "small": {"answer_generator": "qwen2.5-coder-0.5b"},
     "threads1": {"threads": 1},
 }
@@ -108,7 +108,7 @@ def summaries(bot: Any, seed_article: Any, job: dict[str, Any], tmp: Path) -> di
     from qa_bot.articles import make_article
     from qa_bot.summarizing import Summarizer
 
-    summarizer = Summarizer(bot.generator(bot.config.generator), tmp / "summary-cache")
+    summarizer = Summarizer(bot.summary_generator, tmp / "summary-cache")
     seed = summarize_one(summarizer, seed_article, "short")
     progress(f"  seed summary {seed['total_s']:.1f} s: {seed['summary'][:80]!r}")
     scorer, cnn = rouge_scorer(), []

@@ -68,30 +68,38 @@ class Bot:
             fresh=fresh,
         )
 
-    def generator(self, name: str):
+    def generator(self, name: str, quantize: bool = False):
+        """The loaded generator ``name`` (int8-quantised if asked), loading it on first use."""
         with self._lock:
-            if name not in self._generators:
+            key = f"{name}|int8" if quantize else name
+            if key not in self._generators:
                 from .generator import Generator
 
                 c = self.config
-                self._generators[name] = Generator(name, c.cache_dir, c.threads, c.quantize,
-                                                   c.prompt_lookup, c.prefix_cache)
-            return self._generators[name]
+                self._generators[key] = Generator(name, c.cache_dir, c.threads, quantize, c.prompt_lookup,
+                                                  c.prefix_cache)
+            return self._generators[key]
+
+    @property
+    def answer_generator(self):
+        return self.generator(self.config.answer_model, quantize=self.config.quantize in ("answers", "all"))
+
+    @property
+    def summary_generator(self):
+        return self.generator(self.config.generator, quantize=self.config.quantize == "all")
 
     @property
     def answerer(self) -> Answerer:
-        return Answerer(self.index, self.generator(self.config.answer_model), self.embedder, self.config)
+        return Answerer(self.index, self.answer_generator, self.embedder, self.config)
 
     @property
     def summarizer(self) -> Summarizer:
         folder = self.config.summary_cache_dir or Path(self.config.cache_dir) / "summaries"
-        return Summarizer(self.generator(self.config.generator), folder)
+        return Summarizer(self.summary_generator, folder)
 
     def prepare(self) -> None:
         """Load (and on first use prepare) every model this configuration uses."""
-        _ = self.embedder
-        for name in {self.config.generator, self.config.answer_model}:
-            self.generator(name)
+        _ = self.embedder, self.answer_generator, self.summary_generator
 
     # ---- articles -------------------------------------------------------------------------------
     @property

@@ -44,7 +44,8 @@ class Config:
     generator: str = _opt("qwen2.5-coder-1.5b", "model for summaries: qwen2.5-coder-1.5b, qwen2.5-coder-0.5b, a HF id or a path")
     answer_generator: str = _opt("", "model for answers (empty: same as --generator)")
     threads: int = _opt(0, "torch threads (0: all cores)")
-    quantize: bool = _opt(False, "int8 dynamic quantisation of the generator's linear layers")
+    quantize: str = _opt("answers", "int8 (per-channel) dynamic quantisation of the generator: none, answers "
+                         "(the answer model only; summaries stay float32) or all")
     prefix_cache: bool = _opt(True, "reuse the key/value cache of fixed prompt prefixes (system prompt)")
     prompt_lookup: int = _opt(0, "prompt-lookup decoding: tokens proposed per step from the prompt (0: off)")
 
@@ -85,6 +86,11 @@ class Config:
             raise ValueError(f"hybrid_weight must be within 0..1, got {self.hybrid_weight}")
         if self.chunk_chars <= 0 or self.chunk_max_chars < self.chunk_chars:
             raise ValueError("chunk_chars must be > 0 and <= chunk_max_chars")
+        aliases = {"false": "none", "0": "none", "off": "none", "no": "none", "true": "all", "1": "all", "on": "all",
+                   "yes": "all"}
+        self.quantize = aliases.get(str(self.quantize).strip().lower(), str(self.quantize).strip().lower())
+        if self.quantize not in ("none", "answers", "all"):
+            raise ValueError(f"quantize must be none, answers or all, got {self.quantize!r}")
         if self.top_k < 1 or self.context_passages < 1:
             raise ValueError("top_k and context_passages must be >= 1")
 

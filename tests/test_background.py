@@ -15,12 +15,12 @@ MESSAGES = [{"role": "system", "content": "You summarise news faithfully."},
 
 
 def test_background_generation_gives_the_same_text(real_bot):
-    generator = real_bot.generator(real_bot.config.generator)
+    generator = real_bot.summary_generator
     assert generator(MESSAGES, 12, background=True) == generator(MESSAGES, 12)
 
 
 def test_background_generation_gives_way_to_a_user(real_bot):
-    generator = real_bot.generator(real_bot.config.generator)
+    generator = real_bot.summary_generator
     outcome = {}
 
     def background():

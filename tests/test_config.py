@@ -9,7 +9,7 @@ from qa_bot.config import Config, add_config_flags, config_from_args
 def test_env_then_overrides():
     env = {"QA_BOT_TOP_K": "7", "QA_BOT_INDEX_DIR": "/tmp/x", "QA_BOT_QUANTIZE": "yes", "QA_BOT_MIN_RELEVANCE": "0.5"}
     c = Config.from_env(env)
-    assert c.top_k == 7 and c.index_dir == Path("/tmp/x") and c.quantize is True and c.min_relevance == 0.5
+    assert c.top_k == 7 and c.index_dir == Path("/tmp/x") and c.quantize == "all" and c.min_relevance == 0.5
     assert Config.from_env(env, top_k=2).top_k == 2
 
 
@@ -17,9 +17,9 @@ def test_flags_beat_env(monkeypatch):
     monkeypatch.setenv("QA_BOT_TOP_K", "9")
     parser = argparse.ArgumentParser()
     add_config_flags(parser)
-    args = parser.parse_args(["--index", "/tmp/i", "--model", "qwen2.5-coder-0.5b", "--no-quantize"])
+    args = parser.parse_args(["--index", "/tmp/i", "--model", "qwen2.5-coder-0.5b", "--quantize", "false"])
     c = config_from_args(args)
-    assert c.index_dir == Path("/tmp/i") and c.generator == "qwen2.5-coder-0.5b" and c.quantize is False
+    assert c.index_dir == Path("/tmp/i") and c.generator == "qwen2.5-coder-0.5b" and c.quantize == "none"
     assert c.top_k == 9
     assert c.answer_model == "qwen2.5-coder-0.5b"
 
