@@ -56,6 +56,15 @@ _WORD_NUMBERS = {
 }
 
 
+_MONTHS = {m: m[:3] for m in ("january", "february", "march", "april", "june", "july", "august", "september",
+                               "october", "november", "december")}
+
+
+def _words(text: str) -> list[str]:
+    """Words with typographic apostrophes unified and possessive 's dropped ("Russia’s" -> "russia")."""
+    return [re.sub(r"'s$", "", w) for w in re.findall(r"[\w'’\-]+", text.replace("’", "'"))]
+
+
 def unsupported_terms(generated: str, source: str) -> list[str]:
     """Numbers and names in ``generated`` that do not occur in ``source``.
 
@@ -65,7 +74,8 @@ def unsupported_terms(generated: str, source: str) -> list[str]:
     source_lower = source.lower()
     source_numbers = _number_forms(source)
     source_numbers |= {digit for word, digit in _WORD_NUMBERS.items() if re.search(rf"\b{word}\b", source_lower)}
-    source_words = set(re.findall(r"[\w’'\-]+", source_lower))
+    source_words = set(_words(source_lower))
+    source_words |= {full for full, short in _MONTHS.items() if short in source_words}
     missing: list[str] = []
     for number in _NUMBER.findall(generated):
         plain = number.replace(",", "").rstrip(".")
@@ -73,7 +83,8 @@ def unsupported_terms(generated: str, source: str) -> list[str]:
             missing.append(number)
     for match in _NAME.finditer(generated):
         name = match.group()
-        words = [w for w in re.findall(r"[\w’'\-]+", name.lower()) if w not in STOPWORDS]
+        words = [_MONTHS.get(w, w) if _MONTHS.get(w, w) in source_words else w
+                 for w in _words(name.lower()) if w not in STOPWORDS]
         # a capitalised sentence-initial common word ("The", "Officials") is not a name claim
         if not words or all(w in source_words for w in words):
             continue

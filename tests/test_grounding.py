@@ -36,3 +36,9 @@ def test_instruction_sentences_are_recognised():
               "He answered questions from NATO reporters.",
               "Officials did not reply with details on Monday."]:
         assert not is_instruction(s), s
+
+
+def test_possessives_apostrophes_and_month_abbreviations_are_supported():
+    source = "Russia’s troops moved on Jan. 10, officials said."
+    assert unsupported_terms("Russia's troops moved on January 10.", source) == []
+    assert unsupported_terms("Talks in March.", source) == ["March"]
