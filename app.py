@@ -43,8 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     bot.prepare()
     log.info("Models ready in %.0f s", time.perf_counter() - started)
     bot.ensure_seeded()
-    if bot.config.summarize_ahead:
-        bot.summarize_ahead()  # "Summarise" is then instant; this background work gives way to questions
+    # articles read ahead (answers start at once) and summaries written ahead; gives way to questions
+    bot.work_ahead()
     log.info("Library: %d article(s) in %s", len(bot.articles()), bot.config.index_dir)
 
     server = UIServer(create_app(bot, settings), settings.host, settings.port)

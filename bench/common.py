@@ -438,6 +438,17 @@ def paragraph_articles(articles: Sequence[SquadArticle], which: Iterable[int]) -
     return out, ids
 
 
+def read_ahead(bot: Any, article_ids: Sequence[str]) -> float:
+    """Read articles ahead as the chat server does in the background after they are added (when
+    ``read_ahead_tokens`` is on): questions about them then skip reading them. Returns the seconds taken."""
+    if not bot.config.read_ahead_tokens:
+        return 0.0
+    with Timer() as t:
+        for article_id in article_ids:
+            bot.answerer.read_ahead(article_id)
+    return t.seconds
+
+
 def ask_record(bot: Any, question: str, golds: Sequence[str], history: Any = None,
                article_ids: Sequence[str] | None = None) -> dict[str, Any]:
     """Ask (streamed), score against the gold answers (EM/F1, abstention = 0) and keep the timings:
@@ -464,6 +475,7 @@ def ask_record(bot: Any, question: str, golds: Sequence[str], history: Any = Non
         "em": em,
         "f1": f1,
         "sources": [s.article_id for s in answer.sources],
+        "context": answer.context,
         "first_token_s": answer.timings.get("first_token_s"),
         "first_piece_s": first_piece,
         "total_s": t.seconds,
@@ -478,6 +490,7 @@ def qa_summary(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "em": 100 * mean([r["em"] for r in records]),
         "f1": 100 * mean([r["f1"] for r in records]),
         "answered": mean([float(r["found"]) for r in records]),
+        "whole_article": mean([float(r.get("context") == "article") for r in records]),
         "first_token_s": latency(timings_of(records, "first_token_s")),
         "total_s": latency(timings_of(records, "total_s")),
     }
@@ -485,11 +498,12 @@ def qa_summary(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def qa_row(name: str, s: dict[str, Any]) -> list[Any]:
     """A table row for :func:`qa_summary`."""
-    return [name, s["n"], s["em"], s["f1"], 100 * s["answered"], s["first_token_s"]["p50"],
+    return [name, s["n"], s["em"], s["f1"], 100 * s["answered"], 100 * s.get("whole_article", 0.0),
+            s["first_token_s"]["p50"],
             s["first_token_s"]["p95"], s["total_s"]["p50"], s["total_s"]["p95"]]
 
 
-QA_HEADERS = ["set", "n", "EM", "F1", "answered %", "first tok p50 s", "first tok p95 s", "total p50 s",
+QA_HEADERS = ["set", "n", "EM", "F1", "answered %", "whole article %", "first tok p50 s", "first tok p95 s", "total p50 s",
               "total p95 s"]
 
 

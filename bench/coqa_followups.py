@@ -16,7 +16,8 @@ from typing import Any, Sequence
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as python bench/coqa_followups.py
 
 from bench.common import (Story, ask_record, base_parser, bench_config, dataset_path, limited,  # noqa: E402
-                          load_coqa, mean, print_table, progress, qa_summary, setup_logging, write_results)
+                          load_coqa, mean, print_table, progress, qa_summary, read_ahead, setup_logging,
+                          write_results)
 
 DATA_FILE = "coqa_cnn_dev.json"
 YES_NO = {"yes", "no"}
@@ -103,6 +104,8 @@ def main() -> int:
         progress(f"indexed {len(docs)} stories ({len(bot.index)} passages); {len(pairs)} turns")
         turns = []
         for n, (s, t) in enumerate(pairs, 1):
+            if t == 0 or n == 1:
+                read_ahead(bot, [docs[s].id])  # as the server does in the background once a story is added
             turns.append(run_turn(bot, stories[s], t, docs[s].id))
             last = turns[-1]
             progress(f"[{n}/{len(pairs)}] story {s} turn {t + 1} {last['question']!r} gold {last['golds'][0]!r}: "

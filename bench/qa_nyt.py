@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as python
 
 from bench.common import (QA, QA_HEADERS, SquadArticle, Timer, ask_record, base_parser, bench_config,  # noqa: E402
                           dataset_path, describe_answer, first_rank, load_squad, paragraph_articles,
-                          print_table, progress, qa_row, qa_summary, retrieval_metrics, sample, setup_logging,
-                          write_results)
+                          print_table, progress, qa_row, qa_summary, read_ahead, retrieval_metrics, sample,
+                          setup_logging, write_results)
 
 DATA_FILE = "squadshifts_nyt_dev.json"
 KS = (1, 3, 5, 10)
@@ -47,6 +47,7 @@ def reading(bot: Any, articles: list[SquadArticle], questions: list[QA]) -> dict
                 bot.remove(current)
             paragraph, _ = paragraph_articles(articles, [qa.article])
             current = bot.add_articles([paragraph[qa.paragraph]]) or [paragraph[qa.paragraph].id]
+            read_ahead(bot, current)  # as the server does in the background
             loaded = (qa.article, qa.paragraph)
         record = ask_record(bot, qa.question, qa.answers)
         records.append(record)

@@ -34,6 +34,8 @@ from bench.common import (SEED_ARTICLE, SEED_QUESTIONS, Timer, ask_record, base_
 PRESETS: dict[str, dict[str, Any]] = {
     "baseline": {},
     "quantize": {"quantize": "all"},
+    "fp32": {"quantize": "none"},
+    "before": {"quantize": "answers", "read_ahead_tokens": 0, "summary_input_tokens": 0},  # session-1 defaults
     "small": {"answer_generator": "qwen2.5-coder-0.5b"},
     "threads1": {"threads": 1},
 }
@@ -77,6 +79,12 @@ def seed_answers(bot: Any, count: int) -> tuple[dict[str, Any], list[dict[str, A
 
     seed = make_article(SEED_ARTICLE.read_text(encoding="utf-8"), source=SEED_ARTICLE.name)
     bot.add_articles([seed])
+    read_s = None
+    if bot.config.read_ahead_tokens:  # what the server does in the background once an article is added
+        with Timer() as t:
+            bot.answerer.read_ahead(seed.id)
+        read_s = t.seconds
+        progress(f"  seed article read ahead in {read_s:.1f} s")
     warm = ask_record(bot, SEED_QUESTIONS[-1][0], [SEED_QUESTIONS[-1][1]])
     progress(f"  warm-up answer {warm['total_s']:.1f} s")
     records = []
@@ -85,7 +93,7 @@ def seed_answers(bot: Any, count: int) -> tuple[dict[str, Any], list[dict[str, A
         r["correct"] = r["found"] and contains_answer(r["answer"], expected)
         records.append(r)
         progress(f"  seed {r['total_s']:.1f} s (first token {r['first_token_s'] or 0:.1f} s) {question!r} -> {r['answer']!r}")
-    return {"warmup_s": warm["total_s"], "article": seed}, records
+    return {"warmup_s": warm["total_s"], "read_ahead_s": read_s, "article": seed}, records
 
 
 def ingest_nyt(bot: Any, job: dict[str, Any]) -> tuple[dict[str, Any], list[Any], dict]:
@@ -108,7 +116,7 @@ def summaries(bot: Any, seed_article: Any, job: dict[str, Any], tmp: Path) -> di
     from qa_bot.articles import make_article
     from qa_bot.summarizing import Summarizer
 
-    summarizer = Summarizer(bot.summary_generator, tmp / "summary-cache")
+    summarizer = Summarizer(bot.summary_generator, tmp / "summary-cache", input_tokens=bot.config.summary_input_tokens)
     seed = summarize_one(summarizer, seed_article, "short")
     progress(f"  seed summary {seed['total_s']:.1f} s: {seed['summary'][:80]!r}")
     scorer, cnn = rouge_scorer(), []
@@ -141,6 +149,7 @@ def run_variant(job: dict[str, Any]) -> dict[str, Any]:
             "config": config_dict(config),
             "load_s": load.seconds,
             "warmup_answer_s": warm["warmup_s"],
+            "read_ahead_s": warm["read_ahead_s"],
             "seed_answers": answer_stats(seed_records),
             "nyt_answers": answer_stats(nyt_records),
             "seed_correct": mean([float(r["correct"]) for r in seed_records]),
@@ -174,6 +183,7 @@ def worker(job_file: Path) -> int:
 # "mem" -> this / first; "quality" -> shown as is, with the difference to the first.
 METRICS = [
     ("model load s", ("load_s",), "time"),
+    ("seed article read ahead s (background)", ("read_ahead_s",), "time"),
     ("seed answer first token p50 s", ("seed_answers", "first_token_s", "p50"), "time"),
     ("seed answer first token p95 s", ("seed_answers", "first_token_s", "p95"), "time"),
     ("seed answer first text p50 s", ("seed_answers", "first_piece_s", "p50"), "time"),

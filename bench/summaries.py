@@ -95,7 +95,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="qa_bot-bench-") as tmp:
         config = bench_config(args, Path(tmp) / "index")
         bot = Bot(config)
-        summarizer = Summarizer(bot.summary_generator, Path(tmp) / "cache")  # no cached summaries
+        summarizer = Summarizer(bot.summary_generator, Path(tmp) / "cache",
+                                input_tokens=config.summary_input_tokens)  # no cached summaries
         results = {n: run_dataset(n, data[n], summarizer, scorer, args.length) for n in names}
     path = write_results("summaries", args.tag, config=config, limit=args.limit, results=results,
                          params={"datasets": names, "length": args.length,

@@ -9,9 +9,9 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .chunking import split_sentences
 from .config import Config
 from .grounding import grounding_score, is_instruction, says_not_found
+from .chunking import Passage, split_sentences
 from .index import Hit, PassageIndex
 from .lexical import tokenize
 from .streaming import final
@@ -35,11 +35,14 @@ CONDENSE_PROMPT = (
     "conversation: replace pronouns and vague references with the names they refer to. Do not answer it. "
     "Reply with the rewritten question only."
 )
-# One worked example (on an unrelated topic) keeps small models from answering instead of rewriting.
+# Worked examples (on unrelated topics) keep small models from answering instead of rewriting.
 CONDENSE_EXAMPLE = [
     {"role": "user", "content": "Conversation:\nUser: Which company did the minister visit?\n"
                                 "Assistant: Acme Steel\n\nLast question: And where is it based?"},
     {"role": "assistant", "content": "Where is Acme Steel based?"},
+    {"role": "user", "content": "Conversation:\nUser: Who chairs the harbour board?\n"
+                                "Assistant: Maria Lopez\n\nLast question: What did she announce?"},
+    {"role": "assistant", "content": "What did Maria Lopez, who chairs the harbour board, announce?"},
 ]
 
 _FOLLOW_UP = re.compile(
@@ -75,6 +78,7 @@ class Answer:
     sources: list[Source] = field(default_factory=list)
     question: str = ""
     standalone_question: str = ""
+    context: str = "excerpts"  # what the model read: "excerpts" of passages, or a whole "article" read ahead
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -84,6 +88,7 @@ class Answer:
             "sources": [s.to_dict() for s in self.sources],
             "question": self.question,
             "standalone_question": self.standalone_question,
+            "context": self.context,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
 
@@ -121,9 +126,16 @@ def normalize_history(history: History | None) -> list[tuple[str, str]]:
     return pairs
 
 
+# words that name nothing by themselves: "How many?", "What else happened?" lean on earlier turns
+_VAGUE = frozenset("many much long old often far else exactly again happen happened mean said say tell".split())
+
+
 def is_follow_up(question: str) -> bool:
-    """Heuristic: does the question lean on earlier turns (pronouns, "and when...", very short)?"""
-    return bool(_FOLLOW_UP.search(question)) or len(tokenize(question)) <= 2
+    """Heuristic: does the question lean on earlier turns (pronouns, "and when...", nothing named)?
+
+    Shortness alone is no sign: "Who requested the call?" names what it asks about.
+    """
+    return bool(_FOLLOW_UP.search(question)) or not [t for t in tokenize(question) if t not in _VAGUE]
 
 
 class Answerer:
@@ -156,20 +168,23 @@ class Answerer:
         log.info("Follow-up %r -> %r", question, rewritten)
         return rewritten
 
-    def select(self, question: str, hits: list[Hit]) -> list[_Block]:
+    @staticmethod
+    def _fresh_spans(passage: Passage, seen: set[tuple[str, int]]) -> list[tuple[int, int]]:
+        """Article offsets of a passage's sentences not shown yet (neighbouring passages overlap),
+        leaving out sentences addressed to the model."""
+        spans = []
+        for s, e in split_sentences(passage.text):
+            if (passage.article_id, passage.start + s) not in seen and not is_instruction(passage.text[s:e]):
+                seen.add((passage.article_id, passage.start + s))
+                spans.append((passage.start + s, passage.start + e))
+        return spans
+
+    def select(self, question: str, hits: list[Hit], limit: int | None = None) -> list[_Block]:
         """Keep the sentences of the top passages that best match the question."""
         blocks_hits = hits[: self.config.context_passages]
-        spans_per_hit = []
-        seen: set[tuple[str, int]] = set()  # neighbouring passages overlap: show a sentence once
-        for hit in blocks_hits:
-            p = hit.passage
-            spans = []
-            for s, e in split_sentences(p.text):
-                if (p.article_id, p.start + s) not in seen and not is_instruction(p.text[s:e]):
-                    seen.add((p.article_id, p.start + s))
-                    spans.append((p.start + s, p.start + e))
-            spans_per_hit.append(spans)
-        limit = self.config.context_sentences
+        seen: set[tuple[str, int]] = set()
+        spans_per_hit = [self._fresh_spans(hit.passage, seen) for hit in blocks_hits]
+        limit = self.config.context_sentences if limit is None else limit
         flat = [(i, span) for i, spans in enumerate(spans_per_hit) for span in spans]
         if limit and len(flat) > limit:
             texts = [self._span_text(blocks_hits[i], span) for i, span in flat]
@@ -186,11 +201,73 @@ class Answerer:
                 blocks.append(_Block(hit, spans))
         return blocks
 
+    # ---- reading a whole article, read ahead ----------------------------------------------------
+    def article_blocks(self, article_id: str, hits: Sequence[Hit] = ()) -> list[_Block]:
+        """Every sentence of an article once, in order, one block per passage."""
+        retrieved = {(h.passage.article_id, h.passage.start): h for h in hits}
+        title = self.index.articles[article_id].title
+        seen: set[tuple[str, int]] = set()
+        blocks = []
+        for p in self.index.passages_of(article_id):
+            spans = self._fresh_spans(p, seen)
+            if spans:
+                hit = retrieved.get((p.article_id, p.start)) or Hit(p, title, 0.0, 0.0, 0.0)
+                blocks.append(_Block(hit, spans))
+        return blocks
+
+    def _excerpts(self, blocks: list[_Block], first: int = 1) -> str:
+        return "\n".join(f"[{n}] {self._block_text(b)}" for n, b in enumerate(blocks, first))
+
+    def article_prompt(self, question: str, article: list[_Block], extra: list[_Block] = ()) -> tuple[list[dict[str, str]], str]:
+        """Messages reading a whole article (numbered by passage), then excerpts of other articles;
+        and the leading text the generator keeps between questions (the article)."""
+        head = f"Excerpts:\n{self._excerpts(article)}\n\n"
+        more = f"More excerpts:\n{self._excerpts(list(extra), len(article) + 1)}\n\n" if extra else ""
+        messages = [
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": f"{head}{more}Question: {question}"},
+        ]
+        return messages, head
+
+    def read_ahead(self, article_id: str) -> bool:
+        """Read a short enough article into the generator's kept prefixes, so that questions about it
+        skip reading it (the answer then starts within about a second). Background work: False when a
+        request interrupted it; True when done or not applicable."""
+        limit = self.config.read_ahead_tokens
+        if not limit or article_id not in self.index.articles:
+            return True
+        blocks = self.article_blocks(article_id)
+        if not blocks or self.generator.count_tokens(self._excerpts(blocks)) > limit:
+            return True
+        messages, head = self.article_prompt("?", blocks)
+        return self.generator.warm(messages, head)
+
+    def is_read_ahead(self, article_id: str) -> bool:
+        """Was the article read ahead (and is it still kept)?"""
+        blocks = self.article_blocks(article_id)
+        return bool(blocks) and self.generator.has_prefix(*self.article_prompt("?", blocks))
+
+    def _read_ahead_prompt(self, question: str, hits: list[Hit]) -> tuple[list[dict[str, str]], str, list[_Block]] | None:
+        """The prompt over the top hit's whole article when that article was read ahead, with the
+        sentences of other articles' passages scoring close to it; else None."""
+        if not self.config.read_ahead_tokens:
+            return None
+        top = hits[0].passage.article_id
+        article = self.article_blocks(top, hits)
+        messages, head = self.article_prompt(question, article)
+        if not article or not self.generator.has_prefix(messages, head):
+            return None
+        near = [h for h in hits[: self.config.context_passages]
+                if h.passage.article_id != top and h.dense >= hits[0].dense - 0.1]
+        extra = self.select(question, near, limit=max(1, self.config.context_sentences // 2)) if near else []
+        messages, head = self.article_prompt(question, article, extra)
+        return messages, head, article + extra
+
     def _span_text(self, hit: Hit, span: tuple[int, int]) -> str:
         return self.index.articles[hit.passage.article_id].text[span[0]:span[1]]
 
     def messages(self, question: str, blocks: list[_Block]) -> list[dict[str, str]]:
-        excerpts = "\n".join(f"[{n}] {self._block_text(b)}" for n, b in enumerate(blocks, 1))
+        excerpts = self._excerpts(blocks)
         return [
             {"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": f"Excerpts:\n{excerpts}\n\nQuestion: {question}"},
@@ -224,21 +301,41 @@ class Answerer:
                      self.config.min_relevance)
             yield finish(Answer(NOT_FOUND_MESSAGE, False))
             return
-        blocks = self.select(standalone, hits)
         t2 = time.perf_counter()
+        whole = self._read_ahead_prompt(standalone, hits)
+        if whole is not None:
+            # the whole article, read ahead: fast, but the reply is held until checked, since a
+            # reply the checks refuse falls back to excerpts (where the model does better on those)
+            messages, head, blocks = whole
+            raw = yield from self._generate(messages, head, timings, t0, show=False)
+            answer = self._judge(raw, blocks)
+            answer.context = "article"
+            if answer.found:
+                yield answer.answer
+            else:
+                log.info("Whole-article reply %r refused: trying excerpts", raw)
+        if whole is None or not answer.found:
+            blocks = self.select(standalone, hits)
+            raw = yield from self._generate(self.messages(standalone, blocks), None, timings, t0, show=True)
+            answer = self._judge(raw, blocks)
+        timings["generate_s"] = time.perf_counter() - t2
+        yield finish(answer)
+
+    def _generate(self, messages: list[dict[str, str]], head: str | None, timings: dict[str, float], t0: float,
+                  show: bool) -> Iterator[str]:
+        """Run the model; yield the visible answer text as it grows (if ``show``); return the raw reply."""
         raw = ""
         shown = 0
-        for piece in self.generator.stream(self.messages(standalone, blocks), self.config.answer_max_tokens):
+        for piece in self.generator.stream(messages, self.config.answer_max_tokens, cache_upto=head):
             if not raw:
-                timings["first_token_s"] = time.perf_counter() - t0
+                timings.setdefault("first_token_s", time.perf_counter() - t0)
             raw += piece
             # hold back text until it cannot be the start of "NOT FOUND" nor a citation
             visible = _clean_answer(raw, final=False)
-            if len(raw) >= 10 and not raw.lstrip().upper().startswith("NOT") and len(visible) > shown:
+            if show and len(raw) >= 10 and not raw.lstrip().upper().startswith("NOT") and len(visible) > shown:
                 yield visible[shown:]
                 shown = len(visible)
-        timings["generate_s"] = time.perf_counter() - t2
-        yield finish(self._judge(raw, blocks))
+        return raw
 
     def __call__(self, question: str, history: History | None = None,
                  article_ids: Iterable[str] | None = None) -> Answer:

@@ -77,7 +77,7 @@ class Bot:
 
                 c = self.config
                 self._generators[key] = Generator(name, c.cache_dir, c.threads, quantize, c.prompt_lookup,
-                                                  c.prefix_cache)
+                                                  c.prefix_cache, c.kv_cache_mb)
             return self._generators[key]
 
     @property
@@ -95,7 +95,7 @@ class Bot:
     @property
     def summarizer(self) -> Summarizer:
         folder = self.config.summary_cache_dir or Path(self.config.cache_dir) / "summaries"
-        return Summarizer(self.summary_generator, folder)
+        return Summarizer(self.summary_generator, folder, input_tokens=self.config.summary_input_tokens)
 
     def prepare(self) -> None:
         """Load (and on first use prepare) every model this configuration uses."""
@@ -152,17 +152,41 @@ class Bot:
             self._ahead.submit([self.index.articles[i] for i in added])
         return added
 
-    def summarize_ahead(self) -> None:
-        """From now on, write short summaries of new (and not yet summarised) articles in the background.
+    def work_ahead(self) -> None:
+        """From now on, do in the background what makes later requests fast, giving way to users:
+        read new articles into the answer model (``read_ahead_tokens``: answers about them then start
+        within about a second) and write their short summaries (``summarize_ahead``: "Summarise" is
+        then instant). For long-running servers; articles already indexed are queued newest first."""
+        from .ahead import Job, WorkAhead
 
-        For long-running servers: "Summarise" is then instant. Background work gives way to questions.
-        """
-        from .ahead import SummariesAhead
-
+        c = self.config
+        jobs = []
+        if c.read_ahead_tokens:
+            jobs.append(Job("reading", lambda a: self.answerer.read_ahead(a.id), lambda: self.answer_generator))
+        if c.summarize_ahead:
+            jobs.append(Job("summary", self._summary_ahead, lambda: self.summary_generator))
         with self._lock:
-            if self._ahead is None:
-                self._ahead = SummariesAhead(lambda: self.summarizer)
-                self._ahead.submit(list(reversed(self.articles())))
+            if self._ahead is not None or not jobs:
+                return
+            self._ahead = WorkAhead(jobs)
+        newest = list(reversed(self.articles()))
+        # kept prefixes are bounded by kv_cache_mb: read ahead only the newest articles that fit
+        budget = c.kv_cache_mb * 2**20 // max(1, self.answer_generator.kv_bytes_per_token) if c.read_ahead_tokens else 0
+        fitting = []
+        for article in newest:
+            budget -= len(article.text) // 4  # about 4 characters per token
+            if budget < 0:
+                break
+            fitting.append(article)
+        self._ahead.submit(fitting, ["reading"])
+        self._ahead.submit(newest, ["summary"])
+
+    def _summary_ahead(self, article: Article) -> bool:
+        summarizer = self.summarizer
+        if summarizer.cached(article, "short") is None:
+            for _ in summarizer.stream_one(article, "short", background=True):  # raises Preempted
+                pass
+        return True
 
     def remove(self, article_ids: str | Iterable[str]) -> list[str]:
         return self.index.remove(article_ids)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from typing import Sequence
 
@@ -54,9 +53,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         config = config_from_args(args)
-        if args.quantize is None and not os.environ.get("QA_BOT_QUANTIZE"):
-            # one question per process: quantising (about half a minute) only pays off in a server
-            config = config.replace(quantize="none")
         from .bot import Bot
 
         bot = Bot(config)

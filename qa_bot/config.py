@@ -44,9 +44,10 @@ class Config:
     generator: str = _opt("qwen2.5-coder-1.5b", "model for summaries: qwen2.5-coder-1.5b, qwen2.5-coder-0.5b, a HF id or a path")
     answer_generator: str = _opt("", "model for answers (empty: same as --generator)")
     threads: int = _opt(0, "torch threads (0: all cores)")
-    quantize: str = _opt("answers", "int8 (per-channel) dynamic quantisation of the generator: none, answers "
-                         "(the answer model only; summaries stay float32) or all")
+    quantize: str = _opt("all", "int8 (per-channel) dynamic quantisation of the generator: all (one int8 model "
+                         "for answers and summaries), answers (summaries stay float32) or none")
     prefix_cache: bool = _opt(True, "reuse the key/value cache of fixed prompt prefixes (system prompt)")
+    kv_cache_mb: int = _opt(512, "memory (MB) for kept prompt prefixes: system prompts and articles read ahead")
     prompt_lookup: int = _opt(0, "prompt-lookup decoding: tokens proposed per step from the prompt (0: off)")
 
     # chunking
@@ -62,10 +63,14 @@ class Config:
     ann_threshold: int = _opt(50_000, "passage count above which an approximate (HNSW) index is used")
 
     # answering
+    read_ahead_tokens: int = _opt(1500, "articles up to this many tokens are read ahead in the background and "
+                                  "then answered from in full, without reading them again (0: off)")
     min_relevance: float = _opt(0.22, "below this best dense similarity the bot abstains without asking the model")
     min_grounding: float = _opt(0.5, "share of an answer's content words that must occur in its sources")
     answer_max_tokens: int = _opt(48, "longest answer in tokens")
     summary_max_tokens: int = _opt(160, "longest summary in tokens")
+    summary_input_tokens: int = _opt(400, "summaries read the article's leading sentences up to this many tokens "
+                                     "(0: the whole article)")
     history_turns: int = _opt(3, "chat turns used to understand a follow-up question")
     summarize_ahead: bool = _opt(True, "the chat server writes short summaries of new articles in the background")
 

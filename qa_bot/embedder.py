@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from typing import Sequence
 
 import numpy as np
@@ -28,9 +30,16 @@ class Embedder:
         self.max_length = max_length
         self.dim = int(self.model.config.hidden_size)
         self._torch = torch
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()  # single queries: search, then selection
+        self._recent_lock = threading.Lock()
 
     def __call__(self, texts: str | Sequence[str], progress: bool = False) -> np.ndarray:
         single = isinstance(texts, str)
+        if single:
+            with self._recent_lock:
+                if texts in self._recent:
+                    self._recent.move_to_end(texts)
+                    return self._recent[texts].copy()
         items = [texts] if single else list(texts)
         out = np.zeros((len(items), self.dim), dtype=np.float32)
         batches = range(0, len(items), self.batch_size)
@@ -48,4 +57,10 @@ class Embedder:
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                 pooled = torch.nn.functional.normalize(pooled, dim=-1)
                 out[i:i + len(pooled)] = pooled.numpy()
-        return out[0] if single else out
+        if single:
+            with self._recent_lock:
+                self._recent[texts] = out[0].copy()
+                if len(self._recent) > 128:
+                    self._recent.popitem(last=False)
+            return out[0]
+        return out

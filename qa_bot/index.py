@@ -97,6 +97,13 @@ def read_articles(directory: str | Path) -> list[Article]:
     raise IndexCorrupt(f"No readable articles.json in {directory}; ingest the articles again.")
 
 
+def _rows_by_article(passages: Sequence[Passage]) -> dict[str, list[int]]:
+    rows: dict[str, list[int]] = {}
+    for i, p in enumerate(passages):
+        rows.setdefault(p.article_id, []).append(i)
+    return rows
+
+
 class PassageIndex:
     """Articles, their passages and a FAISS + BM25 index over them, saved atomically on disk."""
 
@@ -129,6 +136,7 @@ class PassageIndex:
         self.rebuild_hint = rebuild_hint or f"python -m qa_bot --index {self.directory} rebuild"
         self.articles: dict[str, Article] = {}
         self.passages: list[Passage] = []
+        self._by_article: dict[str, list[int]] = {}
         self.vectors = np.zeros((0, dim), dtype=np.float32)
         self.generation = ""
         self._faiss = None
@@ -211,6 +219,7 @@ class PassageIndex:
         if self._faiss.ntotal != len(self.passages):
             raise bad("dense.faiss", "inconsistent with passages.json")
         self._bm25 = BM25.build(p.text for p in self.passages)
+        self._by_article = _rows_by_article(self.passages)
         log.info("Loaded index %s: %d articles, %d passages", gen, len(self.articles), len(self.passages))
 
     def refresh(self) -> None:
@@ -273,7 +282,7 @@ class PassageIndex:
     def rebuild(self, articles: Sequence[Article], progress: bool = False) -> int:
         """Replace the whole index by ``articles`` re-chunked and re-embedded with the current settings."""
         with self._writing():
-            self.articles, self.passages = {}, []
+            self.articles, self.passages, self._by_article = {}, [], {}
             self.vectors = np.zeros((0, self.dim), dtype=np.float32)
             self._faiss = None
         self.add_articles(articles, progress=progress)
@@ -288,6 +297,7 @@ class PassageIndex:
         self.articles, self.passages, self.vectors, self._faiss = articles, passages, vectors, faiss_index
         self.generation = name
         self._bm25 = BM25.build(p.text for p in passages)
+        self._by_article = _rows_by_article(passages)
 
     def _build_faiss(self, vectors: np.ndarray, previous, appended: int | None):
         import faiss
@@ -362,10 +372,16 @@ class PassageIndex:
     def _rebuild_search(self) -> None:
         self._faiss = self._build_faiss(self.vectors, None, None)
         self._bm25 = BM25.build(p.text for p in self.passages)
+        self._by_article = _rows_by_article(self.passages)
 
     # ---- searching ----------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.passages)
+
+    def passages_of(self, article_id: str) -> list[Passage]:
+        """An article's passages in reading order."""
+        with self._lock:
+            return [self.passages[i] for i in self._by_article.get(article_id, ())]
 
     def search(self, query: str, k: int = 4, article_ids: Iterable[str] | None = None,
                lexical_weight: float = 0.3) -> list[Hit]:
@@ -379,7 +395,7 @@ class PassageIndex:
             dense: dict[int, float] = {}
             if article_ids is not None:
                 wanted = set(article_ids)
-                rows = {i for i, p in enumerate(self.passages) if p.article_id in wanted}
+                rows = {i for a in wanted for i in self._by_article.get(a, ())}
                 if not rows:
                     return []
                 idx = np.fromiter(rows, dtype=np.int64)

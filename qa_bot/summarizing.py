@@ -72,16 +72,23 @@ def limit_words(text: str, max_words: int, bullets: bool = False) -> str:
 class Summarizer:
     """Summarise articles with a generator; long ones map-reduce over sections."""
 
-    def __init__(self, generator, cache_dir: str | Path, context_tokens: int = 1800) -> None:
-        """``cache_dir``: the folder of cached summaries (one JSON file per article, model and length)."""
+    def __init__(self, generator, cache_dir: str | Path, context_tokens: int = 1800, input_tokens: int = 0) -> None:
+        """``cache_dir``: the folder of cached summaries (one JSON file per article, model and length).
+
+        ``input_tokens``: read only the article's leading sentences up to this many tokens (0: all of
+        it). News puts the key facts first, and the model's reading time grows with its input.
+        """
         if context_tokens < 200:
             raise ValueError("context_tokens must be >= 200")
+        if input_tokens and input_tokens < 100:
+            raise ValueError("input_tokens must be 0 (whole article) or >= 100")
         self.generator = generator
         self.cache_dir = Path(cache_dir).expanduser()
         self.context_tokens = context_tokens
+        self.input_tokens = input_tokens
 
     def _cache_path(self, article: Article, length: str) -> Path:
-        key = hashlib.sha256(f"{self.generator.name}|{length}|{SYSTEM_PROMPT}|{LENGTHS[length]}".encode()).hexdigest()[:10]
+        key = hashlib.sha256(f"{self.generator.name}|{length}|{SYSTEM_PROMPT}|{LENGTHS[length]}|{self.input_tokens}".encode()).hexdigest()[:10]
         return self.cache_dir / f"{article.id}-{length}-{key}.json"
 
     def cached(self, article: Article, length: str) -> Summary | None:
@@ -104,6 +111,19 @@ class Summarizer:
             {"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": f"Article:\n{text}\n\nSummarise this article {instruction}."},
         ]
+
+    def lead(self, text: str) -> str:
+        """The article's leading whole sentences within ``input_tokens`` (the whole text if it fits)."""
+        if not self.input_tokens or self.generator.count_tokens(text) <= self.input_tokens:
+            return text
+        kept, used = [], 0
+        for s, e in split_sentences(text):
+            cost = self.generator.count_tokens(text[s:e]) + 1
+            if kept and used + cost > self.input_tokens:
+                break
+            kept.append(text[s:e])
+            used += cost
+        return " ".join(kept)
 
     def sections(self, text: str) -> list[str]:
         """Split a long article into sections that fit the generator's budget."""
@@ -137,6 +157,7 @@ class Summarizer:
         # sentences addressed to the model (prompt injection) are not part of the news
         text = " ".join(article.text[s:e] for s, e in split_sentences(article.text)
                         if not is_instruction(article.text[s:e]))
+        text = self.lead(text)
         if self.generator.count_tokens(text) > self.context_tokens:
             parts = self.sections(text)
             log.info("Article %s is long: map-reduce over %d sections", article.id, len(parts))

@@ -40,18 +40,29 @@ class ScriptedGenerator:
 
     name = "scripted"
 
-    def __init__(self, *replies):
+    def __init__(self, *replies, kept=()):
+        """``kept``: prompt prefixes it pretends to have read ahead (see Generator.warm)."""
         self.replies = list(replies)
         self.prompts = []
+        self.kept = set(kept)
+        self.cached = []  # the cache_upto of each prompt
 
-    def stream(self, messages, max_new_tokens=64, background=False):
+    def has_prefix(self, messages, cache_upto=None):
+        return cache_upto in self.kept
+
+    def warm(self, messages, cache_upto):
+        self.kept.add(cache_upto)
+        return True
+
+    def stream(self, messages, max_new_tokens=64, background=False, cache_upto=None):
         self.prompts.append(messages)
+        self.cached.append(cache_upto)
         reply = self.replies.pop(0)
         for i in range(0, len(reply), 3):
             yield reply[i:i + 3]
 
-    def __call__(self, messages, max_new_tokens=64, background=False):
-        return "".join(self.stream(messages, max_new_tokens))
+    def __call__(self, messages, max_new_tokens=64, background=False, cache_upto=None):
+        return "".join(self.stream(messages, max_new_tokens, cache_upto=cache_upto))
 
     def count_tokens(self, text):
         return len(text.split())

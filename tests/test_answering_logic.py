@@ -89,3 +89,45 @@ def test_history_formats():
     assert normalize_history([("Q", "A")]) == [("Q", "A")]
     assert is_follow_up("and when was that?") and is_follow_up("What did he say?")
     assert not is_follow_up("How many soldiers has Russia moved near Ukraine?")
+    assert is_follow_up("How many?") and is_follow_up("What else happened?") and is_follow_up("Why?")
+    # short but self-contained: rewriting it from the previous turn gave wrong answers under load
+    assert not is_follow_up("Who requested the call?") and not is_follow_up("Who is Peskov?")
+
+
+def test_article_read_ahead_is_read_whole_from_its_kept_prefix(seeded_index, minilm, seed_text):
+    qa = answerer(seeded_index, minilm, "an estimated 100,000 soldiers [2]")
+    article_id = next(iter(seeded_index.articles))
+    assert not qa.is_read_ahead(article_id)
+    assert qa.read_ahead(article_id) and qa.is_read_ahead(article_id)
+    answer = qa("How many soldiers has Russia moved near Ukraine?")
+    assert answer.found and answer.context == "article" and answer.answer == "an estimated 100,000 soldiers"
+    prompt = qa.generator.prompts[-1][-1]["content"]
+    head = qa.generator.cached[-1]
+    assert head and prompt.startswith(head) and prompt[len(head):].startswith("Question:")
+    # every sentence of the article once, in order, although neighbouring passages overlap
+    text = seeded_index.articles[article_id].text
+    last = text.strip().split(". ")[-1][:40]
+    assert prompt.count(last) == 1
+    assert prompt.count("100,000") == text.count("100,000")
+    source = answer.sources[0]
+    assert "100,000" in source.text and text[source.highlight_start:source.highlight_end] == answer.answer
+
+
+def test_long_articles_are_not_read_ahead(seeded_index, minilm):
+    qa = Answerer(seeded_index, ScriptedGenerator("Peskov [1]"), minilm,
+                  Config(index_dir=seeded_index.directory, read_ahead_tokens=100))
+    article_id = next(iter(seeded_index.articles))
+    assert qa.read_ahead(article_id) and not qa.generator.kept
+    answer = qa("Who is the Kremlin spokesman?")
+    assert answer.context == "excerpts" and qa.generator.cached[-1] is None
+
+
+def test_refused_whole_article_reply_falls_back_to_excerpts(seeded_index, minilm):
+    qa = answerer(seeded_index, minilm, "10/1/2021", "an estimated 100,000 soldiers [1]")
+    article_id = next(iter(seeded_index.articles))
+    qa.read_ahead(article_id)
+    pieces = list(qa.stream("How many soldiers has Russia moved near Ukraine?"))
+    answer = pieces[-1]
+    assert answer.found and answer.context == "excerpts" and answer.answer == "an estimated 100,000 soldiers"
+    assert qa.generator.cached[0] and qa.generator.cached[1] is None
+    assert "10/1/2021" not in "".join(p for p in pieces if isinstance(p, str))  # the refused reply never shows

@@ -45,11 +45,14 @@ class CannedGenerator:
 
     name = "canned"
 
-    def stream(self, messages: list[dict], max_new_tokens: int = 64) -> Iterator[str]:
+    def stream(self, messages: list[dict], max_new_tokens: int = 64, cache_upto: str | None = None) -> Iterator[str]:
         yield from ("73 ", "pelicans ", "[1]")
 
-    def __call__(self, messages: list[dict], max_new_tokens: int = 64) -> str:
+    def __call__(self, messages: list[dict], max_new_tokens: int = 64, cache_upto: str | None = None) -> str:
         return "".join(self.stream(messages, max_new_tokens))
+
+    def has_prefix(self, messages: list[dict], cache_upto: str | None = None) -> bool:
+        return False
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
