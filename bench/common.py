@@ -157,8 +157,12 @@ def score_answer(prediction: str, found: bool, golds: Sequence[str]) -> tuple[fl
 
 
 def contains_answer(prediction: str, expected: str) -> bool:
-    """Does the normalised prediction contain the normalised expected answer?"""
-    return normalize_answer(expected) in normalize_answer(prediction)
+    """Does the normalised prediction contain the normalised expected answer? Hyphens count as spaces
+    and a plural matches ("50 minutes" contains "50-minute")."""
+    def words(text: str) -> str:
+        return normalize_answer(text.replace("-", " "))
+
+    return words(expected) in words(prediction)
 
 
 # ---- retrieval metrics -------------------------------------------------------------------------

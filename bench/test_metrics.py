@@ -36,6 +36,7 @@ def test_score_answer_takes_max_over_golds_and_zero_for_abstention() -> None:
 def test_contains_answer() -> None:
     assert contains_answer("About 100,000 soldiers.", "100,000")
     assert not contains_answer("NOT FOUND", "Peskov")
+    assert contains_answer("50 minutes", "50-minute") and not contains_answer("5 minutes", "50-minute")
 
 
 def test_retrieval_metrics() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -74,8 +75,10 @@ def load(source: str, path: Path):
                 layer.in_features, layer.out_features = child.in_features, child.out_features
                 setattr(parent, name, layer)
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-        model.load_state_dict(state, strict=True, assign=True)
+        with warnings.catch_warnings():  # torch's own deprecation notes about quantised storages
+            warnings.simplefilter("ignore", UserWarning)
+            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+            model.load_state_dict(state, strict=True, assign=True)
     except (RuntimeError, OSError, ValueError) as exc:
         log.warning("Ignoring the int8 copy %s (%s); quantising again", path, exc)
         return None
