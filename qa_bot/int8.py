@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 def quantize(model):
     """Linear layers to int8 weights with per-output-channel scales, activations quantised per call.
 
-    Per-channel, not per-tensor: per-tensor scales garbled names and numbers in our measurements.
+    Per-channel, not per-tensor: per-tensor scales garbled names and numbers in our measurements. The
+    input embedding table stays float32: int8 rows (per-row scales) cut NYT reading F1 from 61.7 to 54.0.
     """
     import torch
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
@@ -45,6 +46,9 @@ def save(model, path: Path) -> Path:
     try:
         torch.save(model.state_dict(), tmp)
         os.replace(tmp, path)
+        for stale in path.parent.glob("int8-*.pt"):  # copies in older formats or for other torch versions
+            if stale != path:
+                stale.unlink(missing_ok=True)
     finally:
         tmp.unlink(missing_ok=True)
     log.info("Saved an int8 copy of the generator to %s (%.2f GB)", path, path.stat().st_size / 1e9)
@@ -71,7 +75,9 @@ def load(source: str, path: Path):
         for name, child in list(parent.named_children()):
             if isinstance(child, torch.nn.Linear):
                 # built 1x1 (packing a full-size zero weight costs seconds); the saved weight replaces it
-                layer = QLinear(1, 1, bias_=child.bias is not None, dtype=torch.qint8)
+                with warnings.catch_warnings():  # torch's deprecation note on quantised tensors
+                    warnings.simplefilter("ignore", UserWarning)
+                    layer = QLinear(1, 1, bias_=child.bias is not None, dtype=torch.qint8)
                 layer.in_features, layer.out_features = child.in_features, child.out_features
                 setattr(parent, name, layer)
     try:

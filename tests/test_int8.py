@@ -42,3 +42,4 @@ def test_missing_or_damaged_copy_is_ignored(tmp_path):
 def test_hub_models_keep_their_copy_in_the_cache(tmp_path):
     path = int8.copy_path("Qwen/Qwen2.5-1.5B-Instruct", tmp_path)
     assert path.is_relative_to(tmp_path) and "Qwen--Qwen2.5-1.5B-Instruct" in str(path)
+
