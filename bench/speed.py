@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as python
 
 from bench.common import (SEED_ARTICLE, SEED_QUESTIONS, Timer, ask_record, base_parser, config_dict,  # noqa: E402
                           contains_answer, dataset_path, fmt, latency, load_jsonl, load_squad, mean,
-                          paragraph_articles, peak_rss_mb, print_table, progress, rouge, rouge_scorer, sample,
-                          setup_logging, summarize_one, timings_of, write_results)
+                          paragraph_articles, peak_rss_mb, print_table, progress, read_ahead, rouge, rouge_scorer,
+                          sample, setup_logging, summarize_one, timings_of, write_results)
 
 PRESETS: dict[str, dict[str, Any]] = {
     "baseline": {},
@@ -80,10 +80,8 @@ def seed_answers(bot: Any, count: int) -> tuple[dict[str, Any], list[dict[str, A
     seed = make_article(SEED_ARTICLE.read_text(encoding="utf-8"), source=SEED_ARTICLE.name)
     bot.add_articles([seed])
     read_s = None
-    if bot.config.read_ahead_tokens:  # what the server does in the background once an article is added
-        with Timer() as t:
-            bot.answerer.read_ahead(seed.id)
-        read_s = t.seconds
+    if bot.config.read_ahead_tokens:
+        read_s = read_ahead(bot, [seed.id])
         progress(f"  seed article read ahead in {read_s:.1f} s")
     warm = ask_record(bot, SEED_QUESTIONS[-1][0], [SEED_QUESTIONS[-1][1]])
     progress(f"  warm-up answer {warm['total_s']:.1f} s")

@@ -9,9 +9,9 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from .chunking import Passage, split_sentences
 from .config import Config
 from .grounding import grounding_score, is_instruction, says_not_found
-from .chunking import Passage, split_sentences
 from .index import Hit, PassageIndex
 from .lexical import tokenize
 from .streaming import final
@@ -218,11 +218,11 @@ class Answerer:
     def _excerpts(self, blocks: list[_Block], first: int = 1) -> str:
         return "\n".join(f"[{n}] {self._block_text(b)}" for n, b in enumerate(blocks, first))
 
-    def article_prompt(self, question: str, article: list[_Block], extra: list[_Block] = ()) -> tuple[list[dict[str, str]], str]:
-        """Messages reading a whole article (numbered by passage), then excerpts of other articles;
-        and the leading text the generator keeps between questions (the article)."""
-        head = f"Excerpts:\n{self._excerpts(article)}\n\n"
-        more = f"More excerpts:\n{self._excerpts(list(extra), len(article) + 1)}\n\n" if extra else ""
+    def prompt(self, question: str, blocks: list[_Block], extra: list[_Block] = ()) -> tuple[list[dict[str, str]], str]:
+        """Messages reading numbered excerpts (selected sentences, or a whole article by passage), then
+        excerpts of other articles; and the leading text worth keeping between questions (``blocks``)."""
+        head = f"Excerpts:\n{self._excerpts(blocks)}\n\n"
+        more = f"More excerpts:\n{self._excerpts(list(extra), len(blocks) + 1)}\n\n" if extra else ""
         messages = [
             {"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": f"{head}{more}Question: {question}"},
@@ -239,13 +239,13 @@ class Answerer:
         blocks = self.article_blocks(article_id)
         if not blocks or self.generator.count_tokens(self._excerpts(blocks)) > limit:
             return True
-        messages, head = self.article_prompt("?", blocks)
+        messages, head = self.prompt("?", blocks)
         return self.generator.warm(messages, head)
 
     def is_read_ahead(self, article_id: str) -> bool:
         """Was the article read ahead (and is it still kept)?"""
         blocks = self.article_blocks(article_id)
-        return bool(blocks) and self.generator.has_prefix(*self.article_prompt("?", blocks))
+        return bool(blocks) and self.generator.has_prefix(*self.prompt("?", blocks))
 
     def _read_ahead_prompt(self, question: str, hits: list[Hit]) -> tuple[list[dict[str, str]], str, list[_Block]] | None:
         """The prompt over the top hit's whole article when that article was read ahead, with the
@@ -254,24 +254,17 @@ class Answerer:
             return None
         top = hits[0].passage.article_id
         article = self.article_blocks(top, hits)
-        messages, head = self.article_prompt(question, article)
+        messages, head = self.prompt(question, article)
         if not article or not self.generator.has_prefix(messages, head):
             return None
         near = [h for h in hits[: self.config.context_passages]
                 if h.passage.article_id != top and h.dense >= hits[0].dense - 0.1]
         extra = self.select(question, near, limit=max(1, self.config.context_sentences // 2)) if near else []
-        messages, head = self.article_prompt(question, article, extra)
+        messages, head = self.prompt(question, article, extra)
         return messages, head, article + extra
 
     def _span_text(self, hit: Hit, span: tuple[int, int]) -> str:
         return self.index.articles[hit.passage.article_id].text[span[0]:span[1]]
-
-    def messages(self, question: str, blocks: list[_Block]) -> list[dict[str, str]]:
-        excerpts = self._excerpts(blocks)
-        return [
-            {"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": f"Excerpts:\n{excerpts}\n\nQuestion: {question}"},
-        ]
 
     # ---- the whole pipeline -------------------------------------------------------------------
     def stream(self, question: str, history: History | None = None,
@@ -316,7 +309,7 @@ class Answerer:
                 log.info("Whole-article reply %r refused: trying excerpts", raw)
         if whole is None or not answer.found:
             blocks = self.select(standalone, hits)
-            raw = yield from self._generate(self.messages(standalone, blocks), None, timings, t0, show=True)
+            raw = yield from self._generate(self.prompt(standalone, blocks)[0], None, timings, t0, show=True)
             answer = self._judge(raw, blocks)
         timings["generate_s"] = time.perf_counter() - t2
         yield finish(answer)

@@ -97,13 +97,6 @@ def read_articles(directory: str | Path) -> list[Article]:
     raise IndexCorrupt(f"No readable articles.json in {directory}; ingest the articles again.")
 
 
-def _rows_by_article(passages: Sequence[Passage]) -> dict[str, list[int]]:
-    rows: dict[str, list[int]] = {}
-    for i, p in enumerate(passages):
-        rows.setdefault(p.article_id, []).append(i)
-    return rows
-
-
 class PassageIndex:
     """Articles, their passages and a FAISS + BM25 index over them, saved atomically on disk."""
 
@@ -218,8 +211,7 @@ class PassageIndex:
             raise bad("dense.faiss", "corrupt") from None
         if self._faiss.ntotal != len(self.passages):
             raise bad("dense.faiss", "inconsistent with passages.json")
-        self._bm25 = BM25.build(p.text for p in self.passages)
-        self._by_article = _rows_by_article(self.passages)
+        self._derive()
         log.info("Loaded index %s: %d articles, %d passages", gen, len(self.articles), len(self.passages))
 
     def refresh(self) -> None:
@@ -296,8 +288,7 @@ class PassageIndex:
         name = self._save(articles, passages, vectors, faiss_index)
         self.articles, self.passages, self.vectors, self._faiss = articles, passages, vectors, faiss_index
         self.generation = name
-        self._bm25 = BM25.build(p.text for p in passages)
-        self._by_article = _rows_by_article(passages)
+        self._derive()
 
     def _build_faiss(self, vectors: np.ndarray, previous, appended: int | None):
         import faiss
@@ -371,8 +362,14 @@ class PassageIndex:
 
     def _rebuild_search(self) -> None:
         self._faiss = self._build_faiss(self.vectors, None, None)
+        self._derive()
+
+    def _derive(self) -> None:
+        """What is computed from the passages, not stored: the BM25 index and the rows of each article."""
         self._bm25 = BM25.build(p.text for p in self.passages)
-        self._by_article = _rows_by_article(self.passages)
+        self._by_article = {}
+        for i, p in enumerate(self.passages):
+            self._by_article.setdefault(p.article_id, []).append(i)
 
     # ---- searching ----------------------------------------------------------------------------
     def __len__(self) -> int:
