@@ -68,7 +68,6 @@ class Config:
     min_relevance: float = _opt(0.22, "below this best dense similarity the bot abstains without asking the model")
     min_grounding: float = _opt(0.5, "share of an answer's content words that must occur in its sources")
     answer_max_tokens: int = _opt(48, "longest answer in tokens")
-    summary_max_tokens: int = _opt(160, "longest summary in tokens")
     summary_input_tokens: int = _opt(400, "summaries read the article's leading sentences up to this many tokens "
                                      "(0: the whole article)")
     history_turns: int = _opt(3, "chat turns used to understand a follow-up question")
