@@ -11,7 +11,7 @@ import numpy as np
 
 from .chunking import Passage, split_sentences
 from .config import Config
-from .grounding import grounding_score, is_instruction, says_not_found
+from .grounding import grounding_score, is_instruction, restore_numbers, says_not_found
 from .index import Hit, PassageIndex
 from .lexical import tokenize
 from .streaming import final
@@ -336,8 +336,8 @@ class Answerer:
 
     def _judge(self, raw: str, blocks: list[_Block]) -> Answer:
         """Turn the model's raw reply into an Answer, abstaining when it is unsupported."""
-        text = _clean_answer(raw, final=True)
         context = " ".join(self._block_text(b) for b in blocks)
+        text = restore_numbers(_clean_answer(raw, final=True), context)
         if not text or says_not_found(raw):
             return Answer(NOT_FOUND_MESSAGE, False)
         score = grounding_score(text, context)

@@ -65,6 +65,22 @@ def _words(text: str) -> list[str]:
     return [re.sub(r"'s$", "", w) for w in re.findall(r"[\w'’\-]+", text.replace("’", "'"))]
 
 
+_SPLIT_NUMBER = re.compile(r"\b(\d{1,3}(?:,\d{3})*), (\d{3})\b")
+
+
+def restore_numbers(generated: str, source: str) -> str:
+    """Rejoin numbers the model wrote with a space after a thousands separator ("373, 782") where the
+    source has them whole ("373,782"): small models emit digits one token at a time and slip here."""
+    def join(match: re.Match) -> str:
+        whole = f"{match.group(1)},{match.group(2)}"
+        return whole if whole in source and match.group() not in source else match.group()
+
+    previous = None
+    while previous != generated:  # "1, 234, 567" takes two passes
+        previous, generated = generated, _SPLIT_NUMBER.sub(join, generated)
+    return generated
+
+
 def unsupported_terms(generated: str, source: str) -> list[str]:
     """Numbers and names in ``generated`` that do not occur in ``source``.
 

@@ -13,7 +13,7 @@ from typing import Any, Iterator, Sequence
 
 from .articles import Article
 from .chunking import split_sentences
-from .grounding import is_instruction, unsupported_terms
+from .grounding import is_instruction, restore_numbers, unsupported_terms
 from .streaming import final
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,8 @@ class Summarizer:
         for piece in self.generator.stream(self._messages(text, spec["instruction"]), spec["tokens"], background):
             raw += piece
             yield piece
-        summary_text = limit_words(_tidy(raw, length == "bullets"), spec["words"], length == "bullets")
+        summary_text = limit_words(restore_numbers(_tidy(raw, length == "bullets"), article.text), spec["words"],
+                                   length == "bullets")
         result = Summary(summary_text, [article.id], length, unsupported_terms(summary_text, article.text))
         if result.unsupported:
             log.warning("Summary of %s states terms absent from the article: %s", article.id, result.unsupported)

@@ -1,4 +1,4 @@
-from qa_bot.grounding import grounding_score, says_not_found, unsupported_terms
+from qa_bot.grounding import grounding_score, restore_numbers, says_not_found, unsupported_terms
 
 ARTICLE = ("Presidents Joe Biden and Vladimir Putin spoke for 50 minutes. Russia has moved an estimated "
            "100,000 soldiers to Ukraine. Talks are due in Geneva on Jan. 10. Two leaders met in June.")
@@ -42,3 +42,11 @@ def test_possessives_apostrophes_and_month_abbreviations_are_supported():
     source = "Russia’s troops moved on Jan. 10, officials said."
     assert unsupported_terms("Russia's troops moved on January 10.", source) == []
     assert unsupported_terms("Talks in March.", source) == ["March"]
+
+
+def test_numbers_split_by_the_model_are_rejoined_only_where_the_source_has_them_whole():
+    source = "The resorts attracted 373,782 customers and 1,234,567 visits; scores were 3, 100 and 7."
+    assert restore_numbers("It had 373, 782 customers and 1, 234, 567 visits.", source) == \
+        "It had 373,782 customers and 1,234,567 visits."
+    assert restore_numbers("Scores were 3, 100 and 7.", source) == "Scores were 3, 100 and 7."
+    assert restore_numbers("It had 12, 500 fans.", source) == "It had 12, 500 fans."

@@ -41,3 +41,11 @@ def test_bullets_are_normalised(tmp_path, seed_text):
     gen = ScriptedGenerator("Here is a summary:\n* Biden and Putin talked.\n2. Putin warned Biden.")
     summary = Summarizer(gen, tmp_path)(make_article(seed_text), length="bullets")
     assert summary.summary == "- Biden and Putin talked.\n- Putin warned Biden."
+
+
+def test_number_split_by_the_model_is_rejoined_and_not_flagged(tmp_path):
+    article = make_article("Ski resorts busy\n\nSince late November, Scotland's five mountain resorts have attracted "
+                           "373,782 customers, the industry body said on Monday.")
+    summary = Summarizer(ScriptedGenerator("Scotland's resorts attracted 373, 782 customers."), tmp_path)(article)
+    assert summary.summary == "Scotland's resorts attracted 373,782 customers."
+    assert summary.unsupported == []
