@@ -42,9 +42,30 @@ _BOILERPLATE_LINE = re.compile(
 )
 
 
+# UTF-8 read as cp1252/Latin-1 ("Â£", "â€™", "Ã©"): a lead byte's character, then continuation bytes' ones
+_CONTINUATION = "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
+_MOJIBAKE = re.compile(f"[\u00c2-\u00f4][{_CONTINUATION}]{{1,3}}")
+
+
+def _as_byte(ch: str) -> bytes:
+    return bytes([ord(ch)]) if ord(ch) < 256 else ch.encode("cp1252")
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8 text decoded as cp1252 or Latin-1 ("Â£24bn" -> "£24bn", "donâ€™t" -> "don’t"), one
+    character at a time, only where the bytes form valid UTF-8 (so real "Ã" or "Â" stay)."""
+    def fix(match: re.Match) -> str:
+        try:
+            return b"".join(_as_byte(ch) for ch in match.group()).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            return match.group()
+
+    return _MOJIBAKE.sub(fix, text)
+
+
 def normalize_text(text: str) -> str:
-    """Unicode NFC, unified newlines, no control characters, tidy blank lines."""
-    text = unicodedata.normalize("NFC", text)
+    """Mojibake repaired, Unicode NFC, unified newlines, no control characters, tidy blank lines."""
+    text = unicodedata.normalize("NFC", repair_mojibake(text))
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C" or ch == "\u200d")
     lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]

@@ -37,3 +37,11 @@ def test_size_limit_is_named():
 def test_strip_boilerplate_only_at_the_edges():
     text = "Title\n\nBody says: read more: later.\n\nShare this article\nLeave a Comment"
     assert strip_boilerplate(text) == "Title\n\nBody says: read more: later."
+
+
+def test_mojibake_is_repaired_and_real_accents_are_kept():
+    from qa_bot.articles import normalize_text
+
+    text = "Yorkshire would get a Â£24bn budget, he said. â€œWe donâ€™t agree,â€\x9d said the CafÃ© owner."
+    assert normalize_text(text) == "Yorkshire would get a £24bn budget, he said. “We don’t agree,” said the Café owner."
+    assert normalize_text("SÃO PAULO: Ã la carte, naïve, 100°C") == "SÃO PAULO: Ã la carte, naïve, 100°C"
