@@ -109,12 +109,11 @@ def ingest_nyt(bot: Any, job: dict[str, Any]) -> tuple[dict[str, Any], list[Any]
             "passages_per_s": added / t.seconds}, pool, ids
 
 
-def summaries(bot: Any, seed_article: Any, job: dict[str, Any], tmp: Path) -> dict[str, Any]:
+def summaries(bot: Any, seed_article: Any, job: dict[str, Any]) -> dict[str, Any]:
     """Uncached short summaries of the seed article and of CNN/DM articles."""
     from qa_bot.articles import make_article
-    from qa_bot.summarizing import Summarizer
 
-    summarizer = Summarizer(bot.summary_generator, tmp / "summary-cache", input_tokens=bot.config.summary_input_tokens)
+    summarizer = bot.summarizer  # its cache is a fresh temporary folder: every summary is written
     seed = summarize_one(summarizer, seed_article, "short")
     progress(f"  seed summary {seed['total_s']:.1f} s: {seed['summary'][:80]!r}")
     scorer, cnn = rouge_scorer(), []
@@ -131,7 +130,8 @@ def run_variant(job: dict[str, Any]) -> dict[str, Any]:
     from qa_bot import Bot, Config
 
     with tempfile.TemporaryDirectory(prefix="qa_bot-bench-") as tmp:
-        config = Config(**job["config"]).replace(index_dir=Path(tmp) / "index")
+        config = Config(**job["config"]).replace(index_dir=Path(tmp) / "index",
+                                                 summary_cache_dir=str(Path(tmp) / "summary-cache"))
         bot = Bot(config)
         with Timer() as load:
             bot.prepare()
@@ -142,7 +142,7 @@ def run_variant(job: dict[str, Any]) -> dict[str, Any]:
         for qa in sample(pool, None, job["seed"])[: job["nyt_questions"]]:
             nyt_records.append(ask_record(bot, qa.question, qa.answers))
             progress(f"  NYT {nyt_records[-1]['total_s']:.1f} s F1 {nyt_records[-1]['f1']:.2f}")
-        summ = summaries(bot, warm["article"], job, Path(tmp))
+        summ = summaries(bot, warm["article"], job)
         return {
             "config": config_dict(config),
             "load_s": load.seconds,

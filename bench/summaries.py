@@ -86,17 +86,15 @@ def main() -> int:
     args = parser.parse_args()
     setup_logging(args.verbose)
     from qa_bot import Bot
-    from qa_bot.summarizing import Summarizer
 
     started = time.time()
     names = list(DATASETS) if args.dataset == "both" else [args.dataset]
     data = {n: limited(load_jsonl(dataset_path(args, DATASETS[n][0])), args.limit) for n in names}
     scorer = rouge_scorer()
     with tempfile.TemporaryDirectory(prefix="qa_bot-bench-") as tmp:
-        config = bench_config(args, Path(tmp) / "index")
-        bot = Bot(config)
-        summarizer = Summarizer(bot.summary_generator, Path(tmp) / "cache",
-                                input_tokens=config.summary_input_tokens)  # no cached summaries
+        # summaries cached in a fresh folder: every one is written
+        config = bench_config(args, Path(tmp) / "index", summary_cache_dir=str(Path(tmp) / "cache"))
+        summarizer = Bot(config).summarizer
         results = {n: run_dataset(n, data[n], summarizer, scorer, args.length) for n in names}
     path = write_results("summaries", args.tag, config=config, limit=args.limit, results=results,
                          params={"datasets": names, "length": args.length,
