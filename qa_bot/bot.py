@@ -182,10 +182,8 @@ class Bot:
         self._ahead.submit(newest, ["summary"])
 
     def _summary_ahead(self, article: Article) -> bool:
-        summarizer = self.summarizer
-        if summarizer.cached(article, "short") is None:
-            for _ in summarizer.stream_one(article, "short", background=True):  # raises Preempted
-                pass
+        for _ in self.summarizer.stream_one(article, "short", background=True):  # a cached one returns at once
+            pass  # raises Preempted when a user needs the model
         return True
 
     def remove(self, article_ids: str | Iterable[str]) -> list[str]:

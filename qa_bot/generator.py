@@ -34,7 +34,7 @@ class Generator:
         self.prompt_lookup = prompt_lookup
         self.prefix_cache = prefix_cache
         self.kv_cache_bytes = kv_cache_mb * 2**20
-        self._prefixes: OrderedDict[str, tuple[int, object, int]] = OrderedDict()  # key -> (tokens, cache, bytes)
+        self._prefixes: OrderedDict[str, tuple[object, int]] = OrderedDict()  # key -> (cache, bytes)
         torch.set_num_threads(threads or os.cpu_count() or 1)
         self.name = model
         cache_dir = Path(cache_dir).expanduser()
@@ -106,13 +106,13 @@ class Generator:
                 return None
             size = _nbytes(cache)
             if size <= self.kv_cache_bytes:
-                self._prefixes[key] = (len(head_ids), cache, size)
-                while sum(v[2] for v in self._prefixes.values()) > self.kv_cache_bytes:
+                self._prefixes[key] = (cache, size)
+                while sum(v[1] for v in self._prefixes.values()) > self.kv_cache_bytes:
                     self._prefixes.popitem(last=False)
                 return copy.deepcopy(cache)
             return cache
         self._prefixes.move_to_end(key)
-        return copy.deepcopy(self._prefixes[key][1])
+        return copy.deepcopy(self._prefixes[key][0])
 
     def _prefill(self, input_ids, cache, should_stop: Callable[[], bool], chunk: int = 32, upto: int | None = None):
         """Read ``input_ids[:upto]`` (default: all but the last token) into ``cache`` in chunks,

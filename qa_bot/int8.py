@@ -188,7 +188,8 @@ def _fill(model, reader: _Reader) -> None:
             layer.set_weight_bias(qweight, bias)
             layer.in_features, layer.out_features = child.in_features, child.out_features
             setattr(parent, name, layer)
-            done.update(f"{key}.{part}" for part in ("qweight", "scales", "zero_points", "bias") if bias is not None or part != "bias")
+            parts = ("qweight", "scales", "zero_points") + (("bias",) if bias is not None else ())
+            done.update(f"{key}.{part}" for part in parts)
     embeddings = model.get_input_embeddings()
     tensors = [(key, "_parameters") for key, _ in model.named_parameters()] + \
               [(key, "_buffers") for key, _ in model.named_buffers()]
