@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     started = time.perf_counter()
-    log.info("Preparing the models (cache: %s; the first start converts the generator and takes minutes)",
+    log.info("Preparing the models (cache: %s; the first start assembles the generator's weights once)",
              bot.config.cache_dir)
     bot.prepare()
     log.info("Models ready in %.0f s", time.perf_counter() - started)

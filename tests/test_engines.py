@@ -1,0 +1,157 @@
+"""The real engines on the packaged weights: llama.cpp as shipped writes what float32 transformers
+writes; kept prefixes change nothing but speed; Stop frees the engine; two slots write at once; an
+OpenAI-compatible server (llama.cpp's own, started here on 127.0.0.1) serves as the engine by URL.
+
+The small packaged model (Qwen2.5-Coder-0.5B) keeps these quick; tests/test_e2e.py uses the default."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from qa_bot.config import Config
+from qa_bot.engines import make_engine
+from qa_bot.engines.base import Control, controlled
+from qa_bot.model_store import gguf_path
+
+pytestmark = pytest.mark.e2e
+
+SMALL = "qwen2.5-coder-0.5b"
+ARTICLE = ("The city library on Elm Street reopened on Monday after a flood closed it for a month. "
+           "Repairs cost 2 million dollars, the mayor, Ana Ruiz, said.")
+QUESTION = [{"role": "system", "content": "You answer questions about the article in a few words."},
+            {"role": "user", "content": f"Article:\n{ARTICLE}\n\nQuestion: Who is the mayor?"}]
+LONG = [{"role": "user", "content": "Count from 1 to 500, one number per line."}]
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("QA_BOT_CACHE_DIR") or Config().cache_dir)
+
+
+@pytest.fixture(scope="module")
+def small():
+    engine = make_engine(SMALL, Config(cache_dir=cache_dir()))
+    yield engine
+    engine.close()
+
+
+def wait_idle(engine, timeout: float) -> float:
+    started = time.monotonic()
+    while engine.idle_s <= 0:
+        assert time.monotonic() - started < timeout, "the engine stayed busy"
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+def test_llama_cpp_writes_what_float32_transformers_writes(small):
+    reference = make_engine(SMALL, Config(cache_dir=cache_dir(), engine="transformers"))
+    try:
+        for messages in (QUESTION, [{"role": "user", "content": "Name three colours, comma-separated."}]):
+            assert small(messages, 24) == reference(messages, 24)
+    finally:
+        reference.close()
+
+
+def test_kept_prefix_gives_the_same_reply(small):
+    head = f"Article:\n{ARTICLE}\n\n"
+    plain = small(QUESTION, 24)
+    assert not small.has_prefix(QUESTION, head)
+    assert small.warm(QUESTION, head) and small.has_prefix(QUESTION, head)
+    other = [{"role": "user", "content": "Say hello."}]
+    small(other, 4)  # the slot now holds another prompt: the kept state must be restored
+    assert small(QUESTION, 24, cache_upto=head) == plain
+    assert "Ruiz" in plain
+
+
+def test_stop_frees_the_engine_at_once(small):
+    stream = small.stream(LONG, 400)
+    next(stream)
+    stream.close()
+    assert wait_idle(small, timeout=5) < 5
+    control = Control()
+    with controlled(control):
+        pieces = small.stream(LONG, 400)
+        next(pieces)
+        control.stop()
+        rest = "".join(pieces)
+    assert len(rest) < 40  # at most a token or two after Stop
+    assert small(QUESTION, 24)  # the next question runs
+
+
+def test_two_slots_write_at_once():
+    engine = make_engine(SMALL, Config(cache_dir=cache_dir(), engine_slots=2))
+    firsts: list[float] = []
+    ends: list[float] = []
+
+    def read() -> None:
+        stream = engine.stream(LONG, 40)
+        next(stream)
+        firsts.append(time.monotonic())
+        "".join(stream)
+        ends.append(time.monotonic())
+
+    try:
+        threads = [threading.Thread(target=read) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert max(firsts) < min(ends)  # the second began before the first finished
+    finally:
+        engine.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def llama_server():
+    """llama.cpp's OpenAI-compatible server on the small GGUF, on a free loopback port."""
+    port = free_port()
+    gguf = gguf_path(SMALL, cache_dir())
+    process = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host",
+                                "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--model_alias", "small"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    import httpx
+
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(url + "/v1/models", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert process.poll() is None and time.monotonic() < deadline, "llama.cpp server did not start"
+        time.sleep(0.5)
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def test_openai_compatible_server_by_url(llama_server, small):
+    engine = make_engine("ignored", Config(llm_url=llama_server, llm_model="small"))
+    assert "small" in engine.models()
+    reply = engine(QUESTION, 24)
+    assert "Ruiz" in reply
+    stream = engine.stream(LONG, 400)
+    next(stream)
+    stream.close()
+    assert wait_idle(engine, timeout=5) < 5
+    assert "Ruiz" in engine(QUESTION, 24)  # the server serves the next request after a cancel
+    engine.close()
+
+
+def test_unreachable_server_is_a_readable_error():
+    engine = make_engine("ignored", Config(llm_url=f"http://127.0.0.1:{free_port()}"))
+    with pytest.raises(RuntimeError, match="could not be reached"):
+        engine(QUESTION, 4)
