@@ -26,6 +26,22 @@
                               attributeFilter: ['aria-label'] });
   fix();
 
+  // The Articles dropdown opens whenever its input gets focus and stays open after focus moves on. Keyboard
+  // users tab through it closed (ArrowDown, Enter or typing opens it, as in any combobox); it closes when
+  // focus leaves it.
+  let asked = false;  // did the user open it (pointer, or a key pressed while it has focus)?
+  document.addEventListener('pointerdown', (event) => { asked = !!event.target.closest?.('#qa-scope'); }, true);
+  document.addEventListener('keydown', (event) => {
+    asked = !!event.target.matches?.('#qa-scope input') && !['Tab', 'Shift', 'Escape'].includes(event.key);
+  }, true);
+  const close = (input) => input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
+  const closeUnasked = () => document.querySelectorAll('#qa-scope input[aria-expanded="true"]').forEach((input) => {
+    if (document.activeElement !== input || !asked) close(input);
+  });
+  new MutationObserver(closeUnasked).observe(document.body, { subtree: true, attributes: true,
+                                                              attributeFilter: ['aria-expanded'] });
+  document.addEventListener('focusin', () => setTimeout(closeUnasked, 0));
+
   // /?view=api: Gradio 6 marks its API docs panel open but only loads it when its (hidden) footer button is
   // pressed, so press it twice (close, open).
   if (new URLSearchParams(location.search).get('view') !== 'api') return;
