@@ -11,6 +11,7 @@ from qa_bot import Bot  # first: sets the offline defaults (no analytics, no hub
 from qa_bot.config import add_config_flags, config_from_args
 from qa_bot.ui import EMBED_SCRIPT, WIDGET_PATH, UIServer, add_ui_flags, create_app, ui_settings_from_args
 from qa_bot.ui.server import open_share_link
+from qa_bot.ui.startup import Readiness
 
 log = logging.getLogger("qa_bot.app")
 
@@ -22,6 +23,30 @@ def build_parser() -> argparse.ArgumentParser:
     add_ui_flags(parser)
     add_config_flags(parser)
     return parser
+
+
+def get_ready(bot: Bot, readiness: Readiness) -> bool:
+    """Load the models, seed an empty index and start the background work, reporting each step to
+    ``readiness`` (the starting page shows it); False (and the reason on the page) if it fails."""
+    started = time.perf_counter()
+    try:
+        readiness.set_step("Loading the models")
+        log.info("Preparing the models (cache: %s; the first start assembles the generator's weights once)",
+                 bot.config.cache_dir)
+        bot.prepare()
+        log.info("Models ready in %.0f s", time.perf_counter() - started)
+        readiness.set_step("Indexing the starter articles")
+        bot.ensure_seeded()
+    except Exception as exc:  # a missing model, a damaged index: say so on the page and in the log
+        log.exception("qa_bot could not start")
+        readiness.fail(f"{type(exc).__name__}: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
+        return False
+    # articles read ahead (answers start at once) and summaries written ahead; gives way to questions
+    bot.work_ahead()
+    log.info("Library: %d article(s) in %s", len(bot.articles()), bot.config.index_dir)
+    readiness.set_ready()
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,23 +62,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    started = time.perf_counter()
-    log.info("Preparing the models (cache: %s; the first start assembles the generator's weights once)",
-             bot.config.cache_dir)
-    bot.prepare()
-    log.info("Models ready in %.0f s", time.perf_counter() - started)
-    bot.ensure_seeded()
-    # articles read ahead (answers start at once) and summaries written ahead; gives way to questions
-    bot.work_ahead()
-    log.info("Library: %d article(s) in %s", len(bot.articles()), bot.config.index_dir)
-
-    server = UIServer(create_app(bot, settings), settings.host, settings.port)
+    readiness = Readiness()
+    server = UIServer(create_app(bot, settings, readiness), settings.host, settings.port)
     try:
-        server.start()
+        server.start()  # at once: visitors see a "starting" page (and /healthz says not ready) meanwhile
     except RuntimeError as exc:
         print(f"error: {exc} ({settings.host}:{settings.port})", file=sys.stderr)
         return 1
     url = settings.local_url
+    print(f"\nqa_bot is starting on {url}/ (a 'starting' page shows until the models are loaded)", flush=True)
+    if not get_ready(bot, readiness):
+        server.stop()
+        return 1
     print(f"\nqa_bot is ready: {url}/", flush=True)
     print(f"  widget for iframes:   {url}{WIDGET_PATH}", flush=True)
     print(f"  web component script: {url}{EMBED_SCRIPT}", flush=True)

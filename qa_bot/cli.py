@@ -1,4 +1,4 @@
-"""Command line: ``python -m qa_bot [--index DIR] COMMAND ...``."""
+"""Command line: ``python -m qa_bot COMMAND ... [--index DIR]`` (global flags before or after the command)."""
 from __future__ import annotations
 
 import argparse
@@ -16,11 +16,32 @@ from .summarizing import LENGTHS
 log = logging.getLogger("qa_bot")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m qa_bot", description=__doc__)
+def _global_flags(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     add_config_flags(parser)
+    return parser
+
+
+def _after_command_flags() -> argparse.ArgumentParser:
+    """The global flags again, for each command (``ask "…" --index DIR``): defaults suppressed, so a flag
+    given before the command is not reset by the command's parser."""
+    parent = _global_flags(argparse.ArgumentParser(add_help=False))
+    for action in parent._actions:
+        action.default = argparse.SUPPRESS
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """``python -m qa_bot [flags] COMMAND [flags]``: the global flags go before or after the command."""
+    parser = _global_flags(argparse.ArgumentParser(prog="python -m qa_bot", description=__doc__))
+    common = _after_command_flags()
     sub = parser.add_subparsers(dest="command", required=True)
+    add_parser = sub.add_parser
+
+    def command(name: str, **kwargs):
+        return add_parser(name, parents=[common], **kwargs)
+
+    sub.add_parser = command  # every command takes the global flags too
 
     p = sub.add_parser("ingest", help="add articles: files, folders, URLs, or - for standard input")
     p.add_argument("sources", nargs="+", help="file, folder, http(s) URL, or -")

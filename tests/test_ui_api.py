@@ -285,9 +285,12 @@ def _article(title: str):
     ("Summarise the article about the Biden Putin call", (None, "topic", "the Biden Putin call")),
     ("Can you summarize all the articles in bullet points?", ("bullets", "all", "")),
     ("tl;dr of the latest article", ("short", "latest", "")),
+    ("bullet points of all articles", ("bullets", "all", "")),  # the phrase docs/ui.md gives
+    ("Bullet points of the latest article please", ("bullets", "latest", "")),
     ("A detailed summary please", ("medium", "scope", "")),
     ("How many soldiers has Russia moved near Ukraine?", None),
     ("What did Putin say about sanctions?", None),
+    ("How many bullets were fired?", None),
 ])
 def test_summary_requests_are_recognised(message, expected):
     from qa_bot.ui.intents import parse_summary_request

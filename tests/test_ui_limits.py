@@ -389,3 +389,23 @@ def test_ui_shows_the_upload_limit(page, small_bot, tmp_path):
     added = [i for i in ids(small_bot) if i not in before]
     assert len(added) == 2
     small_bot.remove(added)
+
+
+def test_new_sessions_do_not_reset_the_limit_of_their_address():
+    from qa_bot.ui.limits import Client, LimitExceeded, Limits
+
+    clock = FakeClock()
+    limits = Limits(requests_per_minute=2, uploads_per_session=5, clock=clock, address_requests_per_minute=3,
+                    address_uploads_per_hour=2)
+    sessions = [Client(session=f"s{i}", address="10.0.0.7") for i in range(3)]
+    for client in sessions:  # one request from each new session: the address's budget of 3
+        limits.admit(client)
+    with pytest.raises(LimitExceeded, match="from your address"):
+        limits.admit(Client(session="s-new", address="10.0.0.7"))
+    limits.admit(Client(session="other", address="10.0.0.8"))  # another address has its own budget
+    limits.record_uploads(sessions[0], 1)
+    limits.record_uploads(sessions[1], 1)
+    with pytest.raises(LimitExceeded, match="one address may add 2"):
+        limits.check_upload(sessions[2])
+    clock.advance(61)
+    limits.admit(Client(session="s-new", address="10.0.0.7"))  # the window moved on

@@ -52,3 +52,55 @@ def static_site(folder: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+class StubGenerator:
+    """Stands in for the language model in fast UI tests: a fixed reply citing passage 1, streamed word by
+    word, ``delay`` seconds apart (so a test can see the chat before the answer is complete)."""
+
+    name = "stub"
+
+    def __init__(self, reply: str = "73 pelicans [1]", delay: float = 0.0) -> None:
+        self.reply = reply
+        self.delay = delay
+
+    def stream(self, messages: list[dict], max_new_tokens: int = 64, background: bool = False,
+               cache_upto: str | None = None) -> Iterator[str]:
+        import time
+
+        for word in self.reply.split(" "):
+            time.sleep(self.delay)
+            yield word + " "
+
+    def __call__(self, messages: list[dict], max_new_tokens: int = 64, background: bool = False,
+                 cache_upto: str | None = None) -> str:
+        return "".join(self.stream(messages, max_new_tokens)).strip()
+
+    def has_prefix(self, messages: list[dict], cache_upto: str | None = None) -> bool:
+        return False
+
+    def warm(self, messages: list[dict], cache_upto: str | None = None) -> bool:
+        return False
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
+PELICANS = ("Pelican count at Lake Orm\n\nThe sanctuary at Lake Orm counted 73 pelicans this spring, "
+            "its warden Tomas Vik said. Volunteers counted the birds from boats over three mornings.")
+
+
+def stub_bot(folder: Path, delay: float = 0.0):
+    """A real Bot (index, ingest, limits) over one pelican article whose models are stand-ins: a hashed
+    embedder and :class:`StubGenerator`; nothing here loads a language model."""
+    from conftest import HashEmbedder
+    from qa_bot import Bot
+
+    bot = Bot(index_dir=folder / "index", cache_dir=folder / "cache", quantize="none", summarize_ahead=False,
+              read_ahead_tokens=0, min_relevance=0.0, allow_private_urls=True)
+    bot._embedder = HashEmbedder()
+    generator = StubGenerator(delay=delay)
+    bot._generators[bot.config.answer_model] = generator
+    bot._generators[bot.config.generator] = generator
+    bot.ingest_text(PELICANS)
+    return bot

@@ -18,6 +18,7 @@ from .service import ALL, Library, NotAllowed, article_info
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+REQUIRED = object()  # marks an API input without a default
 GENERATE = "generate"  # concurrency group of everything that runs the language model
 
 
@@ -53,8 +54,15 @@ def _history(history: Any) -> list | None:
     return history
 
 
-def register_api(library: Library, concurrency: int) -> None:
-    """Add the named endpoints to the Blocks being built (call inside ``with gr.Blocks()``)."""
+def input_defaults(fn: Callable[..., Any]) -> list[Any]:
+    """The default of each API input of ``fn`` in order (``REQUIRED`` for inputs without one)."""
+    return [REQUIRED if p.default is inspect.Parameter.empty else p.default
+            for name, p in inspect.signature(fn).parameters.items() if name != "request"]
+
+
+def register_api(library: Library, concurrency: int) -> dict[str, list[Any]]:
+    """Add the named endpoints to the Blocks being built (call inside ``with gr.Blocks()``); returns each
+    endpoint's input defaults (plain HTTP callers may leave trailing optional inputs out)."""
 
     @user_errors
     def ask(question: str, history: list | None = None, articles: str = ALL, request: gr.Request | None = None) -> dict:
@@ -108,10 +116,15 @@ def register_api(library: Library, concurrency: int) -> None:
     def remove_article(article_id: str, admin_password: str = "", request: gr.Request | None = None) -> dict:
         """Remove an article by id; admin_password: needed when the server has one."""
         client = library.admit(Client.of(request))
-        return {"removed": [a.id for a in library.remove(article_id, password=admin_password, client=client)]}
+        removed = library.remove(article_id, password=admin_password, client=client)
+        if not removed:
+            raise ValueError(f"No article with id {article_id!r} in the library (list_articles shows the ids).")
+        return {"removed": [a.id for a in removed]}
 
     for fn in (ask, ask_stream, summarize):
         gr.api(fn, api_name=fn.__name__, concurrency_limit=concurrency, concurrency_id=GENERATE)
     for fn in (add_article, add_url, remove_article):
         gr.api(fn, api_name=fn.__name__, concurrency_limit=1, concurrency_id="write")
     gr.api(list_articles, api_name="list_articles", concurrency_limit=None)
+    endpoints = (ask, ask_stream, summarize, add_article, add_url, remove_article, list_articles)
+    return {fn.__name__: input_defaults(fn) for fn in endpoints}

@@ -27,6 +27,8 @@ SEED_EXAMPLES = [
     "Give me a short summary",
 ]
 FAILED = "Something went wrong on the server. Please try again in a moment."
+READING = "Reading the articles and checking the answer…"
+WRITING = "Reading the article and writing the summary…"
 MAX_TURNS = 50  # a session keeps its latest turns only (bounded memory per browser session)
 
 
@@ -71,7 +73,7 @@ class ChatSession:
             replies = self._answer(question, turns, scope)
         else:
             replies = self._summary(request, scope, request.length or length)
-        yield from self._run(question, turns, replies)
+        yield from self._run(question, turns, replies, READING if request is None else WRITING)
 
     def summarise(self, turns: list[Turn] | None, scope: str = "all", length: str = "short",
                   client: Client = LOCAL) -> Iterator[tuple[list[Message], list[Turn]]]:
@@ -86,7 +88,7 @@ class ChatSession:
         if refused is not None:
             yield refused
             return
-        yield from self._run(request, turns, self._summary(None, scope, length))
+        yield from self._run(request, turns, self._summary(None, scope, length), WRITING)
 
     # ---- internals ------------------------------------------------------------------------------
     def _refusal(self, question: str, turns: list[Turn],
@@ -98,11 +100,12 @@ class ChatSession:
             return messages(turns + [_turn(question, render.notice("warning", "Please wait:", str(exc)))]), turns
         return None
 
-    def _run(self, question: str, turns: list[Turn],
-             replies: Iterator[str | Turn]) -> Iterator[tuple[list[Message], list[Turn]]]:
-        """Show the question with a typing indicator, stream partial text, then the final turn."""
+    def _run(self, question: str, turns: list[Turn], replies: Iterator[str | Turn],
+             status: str = READING) -> Iterator[tuple[list[Message], list[Turn]]]:
+        """Show the question with a status line ("Reading the articles…"), stream partial text, then the
+        final turn. The status shows at once: answers read whole articles are checked before any text shows."""
         turns = turns[-(MAX_TURNS - 1):]
-        yield messages(turns + [_turn(question, render.pending())]), turns
+        yield messages(turns + [_turn(question, render.pending(status))]), turns
         try:
             for item in replies:
                 if isinstance(item, str):

@@ -9,7 +9,8 @@ Target = Literal["scope", "all", "latest", "topic"]
 
 _ASKS_SUMMARY = re.compile(
     r"\b(summar(?:y|ies|i[sz]e[sd]?|i[sz]ing)|tl;?dr|sum(?:med|ming)?\s+(?:\w+\s+){0,3}?up|recap|"
-    r"gist|overview|(?:key|main)\s+points)\b",
+    r"gist|overview|(?:key|main)\s+points|bullet(?:[- ]?points?|s)\s+(?:of|for|on|about|from)|"
+    r"(?:in|as)\s+(?:a\s+)?(?:few\s+)?bullet(?:[- ]?points?|s))\b",
     re.IGNORECASE,
 )
 _LENGTHS: list[tuple[str, re.Pattern[str]]] = [

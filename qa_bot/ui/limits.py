@@ -1,5 +1,5 @@
-"""Limits of a public widget: requests per minute and articles added per client, wrong admin passwords per
-address, and the size of a request body.
+"""Limits of a public widget: requests per minute and articles added per client and per address (all its
+sessions together), wrong admin passwords per address, and the size of a request body.
 
 A client is a Gradio session (a browser tab, a ``gradio_client.Client``) or, for plain HTTP calls
 (``/gradio_api/call/...``, where every call is otherwise a session of its own), the caller's address.
@@ -125,6 +125,11 @@ class Client:
             return f"address:{self.address or 'local'}"
         return f"session:{self.session}"
 
+    @property
+    def address_key(self) -> str:
+        """The key of every session from the same address."""
+        return f"address:{self.address or 'local'}"
+
     @classmethod
     def of(cls, request: Any) -> "Client":
         """The client of a ``gr.Request`` (None, e.g. a direct Python call: the local client)."""
@@ -146,26 +151,42 @@ class Limits:
     """The per-client budgets of one server: requests per minute and articles added per hour."""
 
     def __init__(self, requests_per_minute: int = 0, uploads_per_session: int = 0,
-                 clock: Clock = time.monotonic) -> None:
+                 clock: Clock = time.monotonic, *, address_requests_per_minute: int = 0,
+                 address_uploads_per_hour: int = 0) -> None:
+        """Budgets per client (session, or address for plain HTTP) and, so that opening new sessions does
+        not reset them, for all clients of one address together (``address_*``; 0: no such limit)."""
         self.requests = SlidingWindowLimiter(requests_per_minute, MINUTE, clock)
         self.uploads = SlidingWindowLimiter(uploads_per_session, UPLOAD_WINDOW, clock)
+        self.address_requests = SlidingWindowLimiter(address_requests_per_minute, MINUTE, clock)
+        self.address_uploads = SlidingWindowLimiter(address_uploads_per_hour, UPLOAD_WINDOW, clock)
         self.password_failures = SlidingWindowLimiter(PASSWORD_FAILURES, PASSWORD_WINDOW, clock)
 
     def admit(self, client: Client) -> None:
-        """Count one request of ``client``, or refuse it when the client is over its rate."""
-        wait = self.requests.acquire(client.key)
+        """Count one request of ``client``, or refuse it when the client or its address is over its rate."""
+        wait = self.requests.wait_time(client.key)
         if wait > 0:
             raise LimitExceeded(f"Too many requests: try again in {wait_text(wait)}.", wait)
+        wait = self.address_requests.wait_time(client.address_key)
+        if wait > 0:
+            raise LimitExceeded(f"Too many requests from your address (all its sessions together): try again "
+                                f"in {wait_text(wait)}.", wait)
+        self.requests.record(client.key)
+        self.address_requests.record(client.address_key)
 
     def check_upload(self, client: Client) -> None:
-        """Refuse before adding anything when ``client`` has added its share of articles."""
+        """Refuse before adding anything when ``client`` (or its address) has added its share of articles."""
         wait = self.uploads.wait_time(client.key)
         if wait > 0:
             raise LimitExceeded(f"Upload limit reached: a session may add {self.uploads.limit} articles per hour. "
                                 f"Try again in {wait_text(wait)}.", wait)
+        wait = self.address_uploads.wait_time(client.address_key)
+        if wait > 0:
+            raise LimitExceeded(f"Upload limit reached: one address may add {self.address_uploads.limit} articles "
+                                f"per hour. Try again in {wait_text(wait)}.", wait)
 
     def record_uploads(self, client: Client, count: int) -> None:
         self.uploads.record(client.key, count)
+        self.address_uploads.record(client.address_key, count)
 
     def check_password_attempts(self, client: Client) -> None:
         """Refuse admin actions from an address that gave too many wrong passwords lately."""

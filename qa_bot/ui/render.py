@@ -44,9 +44,10 @@ def user_message(question: str) -> str:
 
 
 def pending(label: str = "Thinking") -> str:
-    """The typing indicator shown until the first words arrive."""
+    """The status line shown until the first words arrive (announced to screen readers)."""
     dots = "".join(_tag("i", "") for _ in range(3))
-    return _tag("div", _tag("span", dots, "qa-dots") + _tag("span", text(label), "qa-pending-label"), "qa-pending")
+    return _tag("div", _tag("span", dots, "qa-dots", aria_hidden="true")
+                + _tag("span", text(label), "qa-pending-label"), "qa-pending", role="status")
 
 
 def streaming(partial: str) -> str:

@@ -10,35 +10,23 @@ from typing import Any
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from ..bot import Bot
 from .embedding import add_embed_script, add_origin_policy
+from .http_inputs import OptionalInputs
 from .limits import BodySizeLimit, Limits
 from .service import Library
 from .settings import UISettings
-from .theme import css, theme
+from .startup import Readiness, StartingGate
+from .theme import css, page_js, theme
 from .views import build_main, build_widget
 
 log = logging.getLogger(__name__)
 
 WIDGET_PATH = "/widget"
 EMBED_SCRIPT = "/embed.js"
-# On narrow screens start with the library panel closed, so the chat is what one sees first.
-# /?view=api: Gradio 6 marks its API docs panel open but only loads it when its (hidden) footer button is
-# pressed, so press it twice (close, open).
-ON_LOAD_JS = """() => {
-  if (window.innerWidth < 900) document.querySelector('#qa-sidebar.open .toggle-button')?.click();
-  if (new URLSearchParams(location.search).get('view') !== 'api') return;
-  let tries = 0;
-  const reopen = () => {
-    const button = document.querySelector('footer .show-api');
-    if (!button) { if (++tries < 50) setTimeout(reopen, 100); return; }
-    button.click();
-    setTimeout(() => button.click(), 150);
-  };
-  reopen();
-}"""
+
 
 
 def max_request_bytes(max_article_chars: int) -> int:
@@ -47,11 +35,17 @@ def max_request_bytes(max_article_chars: int) -> int:
     return 6 * max_article_chars + 1_000_000
 
 
-def create_app(bot: Bot, settings: UISettings) -> FastAPI:
-    """A FastAPI app serving both pages and the API over ``bot`` (models load on first use)."""
-    limits = Limits(settings.requests_per_minute, settings.uploads_per_session)
+def create_app(bot: Bot, settings: UISettings, readiness: Readiness | None = None) -> FastAPI:
+    """A FastAPI app serving both pages and the API over ``bot``. With ``readiness`` (not ready yet) it
+    serves a "starting" page until the caller marks it ready; without, models load on first use."""
+    readiness = readiness or Readiness.done()
+    limits = Limits(settings.requests_per_minute, settings.uploads_per_session,
+                    address_requests_per_minute=settings.address_requests_per_minute,
+                    address_uploads_per_hour=settings.address_uploads_per_hour)
     library = Library(bot, read_only=settings.read_only, admin_password=settings.admin_password, limits=limits)
+    api_inputs: dict[str, list] = {}
     app = FastAPI(title="qa_bot", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(OptionalInputs, endpoints=api_inputs)
     app.add_middleware(BodySizeLimit, max_bytes=max_request_bytes(bot.config.max_article_chars),
                        hint=" (it follows max_article_chars / QA_BOT_MAX_ARTICLE_CHARS)")
     add_origin_policy(app, settings.origins, (WIDGET_PATH,))
@@ -64,20 +58,27 @@ def create_app(bot: Bot, settings: UISettings) -> FastAPI:
         return RedirectResponse(f"{WIDGET_PATH}/{query}", status_code=307)
 
     @app.get("/healthz", include_in_schema=False)
-    def health() -> dict[str, Any]:
-        return {"status": "ok", "articles": len(library.articles()), "read_only": settings.read_only,
-                "admin_password": library.needs_password}
+    def health() -> JSONResponse:
+        """200 and ``ready: true`` once the models are loaded; 503 with the current step before."""
+        body: dict[str, Any] = {"status": readiness.status, "ready": readiness.ready, "step": readiness.step,
+                                "read_only": settings.read_only, "admin_password": library.needs_password}
+        if readiness.error:
+            body["error"] = readiness.error
+        if readiness.ready:
+            body["articles"] = len(library.articles())
+        return JSONResponse(body, status_code=200 if readiness.ready else 503)
 
     # the API docs (/?view=api) need the "api" footer link; the sidebar links there and CSS hides the footer
     pages = ((WIDGET_PATH, build_widget(library, settings.concurrency), []),
-             ("/", build_main(library, settings.concurrency), ["api"]))
+             ("/", build_main(library, settings.concurrency, api_inputs), ["api"]))
     for path, blocks, footer in pages:  # the widget first: "/" would shadow it
         blocks.queue(default_concurrency_limit=settings.concurrency, max_size=settings.max_queue)
         gr.mount_gradio_app(
-            app, blocks, path=path, theme=theme(), css=css(), js=ON_LOAD_JS, footer_links=footer, show_error=False,
+            app, blocks, path=path, theme=theme(), css=css(), js=page_js(), footer_links=footer, show_error=False,
             max_file_size=bot.config.max_file_bytes, ssr_mode=False, pwa=False, mcp_server=False,
             run_history=False, enable_monitoring=False, server_name=settings.host, server_port=settings.port,
         )
+    app.add_middleware(StartingGate, readiness=readiness)  # outermost: nothing else runs while starting
     return app
 
 

@@ -38,6 +38,11 @@ class UISettings:
             "client address); 0: no limit")
     uploads_per_session: int = _setting(
         20, "articles a session may add per hour (plain HTTP calls: per client address); 0: no limit")
+    address_requests_per_minute: int = _setting(
+        60, "requests per minute of all sessions from one address together (new sessions do not reset it; "
+            "behind a reverse proxy every visitor shares the proxy's address); 0: no limit")
+    address_uploads_per_hour: int = _setting(
+        40, "articles all sessions from one address may add per hour together; 0: no limit")
     admin_password: str = _setting(
         "", "when set, adding and removing articles needs this password (a field in the UI, the API's "
             "admin_password input); chatting stays open to everyone. Prefer the environment variable", secret=True)
@@ -47,8 +52,10 @@ class UISettings:
             raise ValueError(f"port must be within 1..65535, got {self.port}")
         if self.concurrency < 1 or self.max_queue < 1:
             raise ValueError("concurrency and max_queue must be >= 1")
-        if self.requests_per_minute < 0 or self.uploads_per_session < 0:
-            raise ValueError("requests_per_minute and uploads_per_session must be >= 0 (0: no limit)")
+        if min(self.requests_per_minute, self.uploads_per_session, self.address_requests_per_minute,
+               self.address_uploads_per_hour) < 0:
+            raise ValueError("requests_per_minute, uploads_per_session, address_requests_per_minute and "
+                             "address_uploads_per_hour must be >= 0 (0: no limit)")
 
     @property
     def origins(self) -> list[str]:

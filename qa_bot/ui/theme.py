@@ -1,4 +1,4 @@
-"""The look: a Gradio theme on system fonts (nothing fetched from a CDN) and the app's stylesheet."""
+"""The look and page script: a Gradio theme on system fonts (nothing fetched from a CDN) and the app's stylesheet."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -36,3 +36,10 @@ def theme() -> gr.themes.Base:
 def css() -> str:
     """The app's stylesheet (chat bubbles, sources, notices, library panel, widget)."""
     return (Path(__file__).with_name("style.css")).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def page_js() -> str:
+    """Script run when a page loads: accessible names Gradio leaves out, the panel closed on phones,
+    the API docs opened by ``/?view=api``."""
+    return (Path(__file__).with_name("page.js")).read_text(encoding="utf-8")

@@ -44,7 +44,9 @@ def _chatbot() -> gr.Chatbot:
 
 
 def _composer(placeholder: str) -> gr.Textbox:
-    return gr.Textbox(placeholder=placeholder, show_label=False, container=False, lines=1, max_lines=6,
+    """The message box; its (hidden) label is its accessible name. Send/Stop get theirs from page.js."""
+    return gr.Textbox(label="Your question", placeholder=placeholder, show_label=False, container=False,
+                      lines=1, max_lines=6,
                       submit_btn=True, stop_btn=True, autofocus=False, elem_id="qa-input")
 
 
@@ -128,23 +130,39 @@ class _LibraryPanel:
             scope_value, request, progress, "Reading the file")
         return (*out[:-1], None)
 
+    def confirm_remove(self, article_id: str | None) -> tuple[Any, str, Any]:
+        """First step of removing: name the article and show "Yes, remove it" / "Cancel" (nothing removed
+        yet). Returns (status, the id awaiting confirmation, the confirmation row)."""
+        titles = {a.id: a.title for a in self.library.articles()}
+        if not article_id or article_id not in titles:
+            return render.status("error", "Choose an article to remove."), "", gr.update(visible=False)
+        return (render.status("warning", f"Remove “{titles[article_id]}”? Questions can no longer use it; "
+                              "to undo, add it again."), article_id, gr.update(visible=True))
+
+    def cancel_remove(self) -> tuple[Any, str, Any]:
+        return render.status("info", "Nothing was removed."), "", gr.update(visible=False)
+
     def remove(self, article_id: str | None, password: str, scope_value: str,
                request: gr.Request | None = None) -> tuple[Any, ...]:
+        """Second step: remove the confirmed article; (status, list, scope, remove, pending id, row)."""
+        done = ("", gr.update(visible=False))
         try:
             client = self.library.admit(Client.of(request))
             removed: list[Article] = self.library.remove(article_id or "", password=password, client=client)
         except (ValueError, NotAllowed) as exc:
-            return (render.status("error", str(exc)), *self.views(scope_value))
+            return (render.status("error", str(exc)), *self.views(scope_value), *done)
         except Exception:
             log.exception("Removing an article failed")
-            return (render.status("error", "Removing the article failed on the server."), *self.views(scope_value))
+            return (render.status("error", "Removing the article failed on the server."), *self.views(scope_value),
+                    *done)
         if not removed:
-            return (render.status("info", "That article was already removed."), *self.views(scope_value))
-        return (render.status("success", f"Removed “{removed[0].title}”."), *self.views(scope_value))
+            return (render.status("info", "That article was already removed."), *self.views(scope_value), *done)
+        return (render.status("success", f"Removed “{removed[0].title}”."), *self.views(scope_value), *done)
 
 
-def build_main(library: Library, concurrency: int = 4) -> gr.Blocks:
-    """The full app: library panel (list, add, remove), chat with sources, scope, length and Summarise."""
+def build_main(library: Library, concurrency: int = 4, api_inputs: dict[str, list] | None = None) -> gr.Blocks:
+    """The full app: library panel (list, add, remove), chat with sources, scope, length and Summarise.
+    ``api_inputs`` receives the named API endpoints' input defaults."""
     session = ChatSession(library)
     panel = _LibraryPanel(library)
     writable = not library.read_only
@@ -177,8 +195,12 @@ def build_main(library: Library, concurrency: int = 4) -> gr.Blocks:
                 add_status = gr.HTML(elem_id="qa-add-status", padding=False)
             with gr.Accordion("Remove an article", open=False, visible=writable, elem_id="qa-remove"):
                 remove_pick = gr.Dropdown(label="Article", choices=[], elem_id="qa-remove-pick")
-                remove_btn = gr.Button("Remove", variant="stop", size="sm", elem_id="qa-remove-btn")
+                remove_btn = gr.Button("Remove…", variant="stop", size="sm", elem_id="qa-remove-btn")
                 remove_status = gr.HTML(padding=False, elem_id="qa-remove-status")
+                pending_removal = gr.State("")
+                with gr.Row(visible=False, elem_id="qa-remove-confirm") as confirm_row:
+                    confirm_btn = gr.Button("Yes, remove it", variant="stop", size="sm", elem_id="qa-remove-yes")
+                    cancel_btn = gr.Button("Cancel", size="sm", elem_id="qa-remove-cancel")
             gr.HTML("<div class='qa-foot'>Runs on this machine: nothing you type leaves it.<br>"
                     "<a href='widget' target='_blank'>Widget</a> · <a class='qa-api-link' href='?view=api'>API</a>"
                     "</div>", js_on_load=OPEN_API_DOCS_JS)
@@ -221,11 +243,17 @@ def build_main(library: Library, concurrency: int = 4) -> gr.Blocks:
                     **writes)
         file_in.upload(panel.add_file, [file_in, password, scope], [*add_outputs, file_in], api_name="ui_add_file",
                        **writes)
-        remove_btn.click(panel.remove, [remove_pick, password, scope], [remove_status, *lists], api_name="ui_remove",
-                         **writes)
+        remove_btn.click(panel.confirm_remove, [remove_pick], [remove_status, pending_removal, confirm_row],
+                         queue=False, api_name="ui_confirm_remove", api_visibility="private")
+        cancel_btn.click(panel.cancel_remove, None, [remove_status, pending_removal, confirm_row], queue=False,
+                         api_name="ui_cancel_remove", api_visibility="private")
+        confirm_btn.click(panel.remove, [pending_removal, password, scope],
+                          [remove_status, *lists, pending_removal, confirm_row], api_name="ui_remove", **writes)
         demo.load(panel.views, [scope], lists, queue=False, api_name="ui_refresh", api_visibility="private")
 
-        register_api(library, concurrency)
+        defaults = register_api(library, concurrency)
+        if api_inputs is not None:
+            api_inputs.update(defaults)
     return demo
 
 
