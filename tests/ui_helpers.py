@@ -96,7 +96,7 @@ def stub_bot(folder: Path, delay: float = 0.0):
     from conftest import HashEmbedder
     from qa_bot import Bot
 
-    bot = Bot(index_dir=folder / "index", cache_dir=folder / "cache", quantize="none", summarize_ahead=False,
+    bot = Bot(index_dir=folder / "index", cache_dir=folder / "cache", summarize_ahead=False,
               read_ahead_tokens=0, min_relevance=0.0, allow_private_urls=True)
     bot._embedder = HashEmbedder()
     generator = StubGenerator(delay=delay)

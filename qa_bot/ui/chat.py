@@ -6,9 +6,12 @@ for the reply, ``reply`` the plain text the bot sees as history (None for errors
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from typing import Any, Iterator
 
 from ..answering import Answer
+from ..engines.base import Cancelled, Control, EngineBusy, controlled
 from ..summarizing import Summary
 from . import render
 from .intents import SummaryRequest, parse_summary_request
@@ -102,12 +105,57 @@ class ChatSession:
 
     def _run(self, question: str, turns: list[Turn], replies: Iterator[str | Turn],
              status: str = READING) -> Iterator[tuple[list[Message], list[Turn]]]:
-        """Show the question with a status line ("Reading the articles…"), stream partial text, then the
-        final turn. The status shows at once: answers read whole articles are checked before any text shows."""
+        """Show the question with a status line ("Reading the articles…", or "Waiting: N ahead of you"
+        while the model serves others), stream partial text, then the final turn.
+
+        The reply is produced on a thread of its own under a :class:`Control`: when this generator is
+        closed (Stop, New chat, a closed tab), the engine stops writing the reply within a token.
+        """
         turns = turns[-(MAX_TURNS - 1):]
         yield messages(turns + [_turn(question, render.pending(status))]), turns
+        control = Control()
+        items: "queue.Queue[Any]" = queue.Queue()
+        done_marker = object()
+
+        def pump() -> None:
+            with controlled(control):
+                try:
+                    for item in replies:
+                        items.put(item)
+                        if control.cancel.is_set():
+                            break
+                except BaseException as exc:  # shown to the user below
+                    items.put(exc)
+                finally:
+                    items.put(done_marker)
+
+        threading.Thread(target=pump, daemon=True, name="qa_bot-reply").start()
+        shown_wait = -1
+        failed: Turn | None = None
         try:
-            for item in replies:
+            while True:
+                try:
+                    item = items.get(timeout=0.3)
+                except queue.Empty:
+                    if control.waiting and control.ahead != shown_wait:
+                        shown_wait = control.ahead
+                        label = f"Waiting: {control.ahead} ahead of you…" if control.ahead else "Starting…"
+                        yield messages(turns + [_turn(question, render.pending(label))]), turns
+                    continue
+                if item is done_marker:
+                    return
+                if isinstance(item, Cancelled):
+                    return
+                if isinstance(item, EngineBusy):
+                    failed = _turn(question, render.notice("warning", "Please wait:", str(item)))
+                    break
+                if isinstance(item, ValueError):  # includes IngestError: a message meant for the user
+                    failed = _turn(question, render.notice("error", "Sorry:", str(item)))
+                    break
+                if isinstance(item, BaseException):  # keep the chat usable, log the details for the operator
+                    log.error("Chat reply failed for %r", question[:200], exc_info=item)
+                    failed = _turn(question, render.notice("error", "Sorry:", FAILED))
+                    break
                 if isinstance(item, str):
                     yield messages(turns + [_turn(question, render.streaming(item))]), turns
                 else:
@@ -115,13 +163,11 @@ class ChatSession:
                     done = turns + [item]
                     yield messages(done), done
                     return
-        except ValueError as exc:  # includes IngestError: a message meant for the user
-            failed = _turn(question, render.notice("error", "Sorry:", str(exc)))
-        except Exception:  # keep the chat usable, log the details for the operator
-            log.exception("Chat reply failed for %r", question[:200])
-            failed = _turn(question, render.notice("error", "Sorry:", FAILED))
-        done = turns + [failed]
-        yield messages(done), done
+        finally:
+            control.stop()  # finished, failed or closed by Stop / a closed tab: free the engine
+        if failed is not None:
+            done = turns + [failed]
+            yield messages(done), done
 
     def _answer(self, question: str, turns: list[Turn], scope: str) -> Iterator[str | Turn]:
         text = ""

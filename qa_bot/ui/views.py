@@ -221,15 +221,23 @@ def build_main(library: Library, concurrency: int = 4, api_inputs: dict[str, lis
                                       elem_id="qa-length")
                     summarise = gr.Button("Summarise", variant="primary", size="md", scale=0, min_width=130,
                                           elem_id="qa-summarise")
+                    stop_summary = gr.Button("Stop", variant="stop", size="md", scale=0, min_width=130,
+                                             visible=False, elem_id="qa-stop-summary")
 
         def summarise_chat(turns: list[Turn], scope_value: str, length_value: str,
                            request: gr.Request | None = None) -> Iterator[tuple[list[Message], list[Turn]]]:
             yield from session.summarise(turns, scope_value, length_value, Client.of(request))
 
         running = _wire_chat(session, msg, chatbot, state, scope, length, concurrency, "public")
-        summarised = summarise.click(summarise_chat, [state, scope, length], [chatbot, state],
-                                     concurrency_limit=concurrency, concurrency_id=GENERATE,
-                                     show_progress="hidden", api_name="ui_summarise", api_visibility="private")
+        # while a summary is written, its button becomes Stop (which frees the model at once)
+        writing = (gr.update(visible=False), gr.update(visible=True))
+        idle = (gr.update(visible=True), gr.update(visible=False))
+        buttons = [summarise, stop_summary]
+        summarised = summarise.click(lambda: writing, None, buttons, queue=False, api_visibility="private").then(
+            summarise_chat, [state, scope, length], [chatbot, state], concurrency_limit=concurrency,
+            concurrency_id=GENERATE, show_progress="hidden", api_name="ui_summarise", api_visibility="private")
+        summarised.then(lambda: idle, None, buttons, queue=False, api_visibility="private")
+        stop_summary.click(lambda: idle, None, buttons, cancels=[summarised], queue=False, api_visibility="private")
         new_chat.click(lambda: ([], []), None, [chatbot, state], queue=False, cancels=[*running, summarised],
                        api_name="ui_new_chat", api_visibility="private")
 
