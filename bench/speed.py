@@ -7,8 +7,8 @@ along (seed answers containing the expected answer, NYT F1, CNN/DM ROUGE-L) sinc
 checked for quality. Each variant runs in its own Python process, one after the other, so peak memory and
 torch settings do not leak between them; every number is also given as a ratio against the first variant.
 
-Variants: a preset name (baseline, quantize, small, threads1) or NAME:FIELD=VALUE,FIELD=VALUE with qa_bot
-Config fields, e.g. ``fast:quantize=true,answer_generator=qwen2.5-coder-0.5b``.
+Variants: a preset name (baseline, transformers, slots2, small, threads1) or NAME:FIELD=VALUE,FIELD=VALUE with qa_bot
+Config fields, e.g. ``fast:engine_slots=2,answer_generator=qwen2.5-coder-0.5b``.
 
     python bench/speed.py --limit 2 --variants baseline
 """
@@ -33,9 +33,8 @@ from bench.common import (SEED_ARTICLE, SEED_QUESTIONS, Timer, ask_record, base_
 
 PRESETS: dict[str, dict[str, Any]] = {
     "baseline": {},
-    "quantize": {"quantize": "all"},
-    "fp32": {"quantize": "none"},
-    "before": {"quantize": "answers", "read_ahead_tokens": 0, "summary_input_tokens": 0},  # session-1 defaults
+    "transformers": {"engine": "transformers"},  # float32 reference engine on the same weights
+    "slots2": {"engine_slots": 2},
     "small": {"answer_generator": "qwen2.5-coder-0.5b"},
     "threads1": {"threads": 1},
 }
@@ -53,7 +52,7 @@ def parse_value(kind: Any, raw: str) -> Any:
 
 
 def parse_variant(spec: str) -> tuple[str, dict[str, Any]]:
-    """'quantize' (a preset) or 'name:field=value,field=value' -> (name, Config overrides)."""
+    """'slots2' (a preset) or 'name:field=value,field=value' -> (name, Config overrides)."""
     from qa_bot import Config
 
     if ":" not in spec:

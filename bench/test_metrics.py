@@ -62,9 +62,9 @@ def test_recall_at_k() -> None:
 
 
 def test_speed_variants_and_ratios() -> None:
-    assert parse_variant("quantize") == ("quantize", {"quantize": "all"})
-    assert parse_variant("x:quantize=all,top-k=2,hybrid_weight=0.5") == \
-        ("x", {"quantize": "all", "top_k": 2, "hybrid_weight": 0.5})
+    assert parse_variant("slots2") == ("slots2", {"engine_slots": 2})
+    assert parse_variant("x:engine=transformers,top-k=2,hybrid_weight=0.5") == \
+        ("x", {"engine": "transformers", "top_k": 2, "hybrid_weight": 0.5})
     with pytest.raises(ValueError):
         parse_variant("x:nonsense=1")
     assert ratio("time", 10.0, 5.0) == 2.0 and ratio("rate", 10.0, 5.0) == 0.5
