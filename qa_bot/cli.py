@@ -119,8 +119,15 @@ def cmd_remove(bot, args) -> int:
 def cmd_prepare(bot, args) -> int:
     print(f"model cache: {bot.config.cache_dir}")
     bot.prepare()
-    print(f"ready: embeddings {bot.config.embed_model}; generator {bot.config.generator}"
+    from .engines import engine_kind
+
+    kind = engine_kind(bot.config.generator, bot.config)
+    print(f"ready: embeddings {bot.config.embed_model}; generator {bot.config.generator} on {kind}"
           + (f"; answers {bot.config.answer_model}" if bot.config.answer_model != bot.config.generator else ""))
+    if kind == "llama.cpp":
+        from .engines.llama_cpp import cpu_features
+
+        print(f"llama.cpp uses: {' '.join(cpu_features())}")
     return 0
 
 
