@@ -244,8 +244,10 @@ def app_argv(args: argparse.Namespace, port: int, index_dir: Path) -> list[str]:
     """``python app.py`` with a temporary index, the queue settings and the qa_bot settings given to us."""
     from bench.cold_start import APP, config_flags
 
+    # every simulated user comes from 127.0.0.1: the per-address limit would count them as one visitor
     argv = [sys.executable, str(APP), "--port", str(port), "--index", str(index_dir),
-            "--concurrency", str(args.concurrency), "--max-queue", str(args.max_queue)]
+            "--concurrency", str(args.concurrency), "--max-queue", str(args.max_queue),
+            "--address-requests-per-minute", "0"]
     if args.requests_per_minute is not None:
         argv += ["--requests-per-minute", str(args.requests_per_minute)]
     return argv + config_flags(args)
