@@ -78,7 +78,7 @@ class LlamaCppEngine(Engine):
 
     def __init__(self, model_path: str | Path, name: str = "", slots: int = 1, threads: int = 0,
                  context_tokens: int = 4096, kv_cache_mb: int = 512, max_wait_s: float = 300.0,
-                 chunk_tokens: int = 128) -> None:
+                 chunk_tokens: int = 64) -> None:
         """``threads``: CPU threads per slot (0: the machine's cores divided among the slots);
         ``kv_cache_mb``: memory for kept prompt prefixes; ``chunk_tokens``: prompt tokens read between
         two checks for Stop."""
