@@ -112,7 +112,8 @@ class ChatSession:
         closed (Stop, New chat, a closed tab), the engine stops writing the reply within a token.
         """
         turns = turns[-(MAX_TURNS - 1):]
-        yield messages(turns + [_turn(question, render.pending(status))]), turns
+        shown = messages(turns + [_turn(question, render.pending(status))]), turns
+        yield shown
         control = Control()
         items: "queue.Queue[Any]" = queue.Queue()
         done_marker = object()
@@ -130,17 +131,18 @@ class ChatSession:
                     items.put(done_marker)
 
         threading.Thread(target=pump, daemon=True, name="qa_bot-reply").start()
-        shown_wait = -1
         failed: Turn | None = None
         try:
             while True:
                 try:
                     item = items.get(timeout=0.3)
                 except queue.Empty:
-                    if control.waiting and control.ahead != shown_wait:
-                        shown_wait = control.ahead
+                    # yield even when nothing changed: Gradio can only cancel this generator (Stop) between
+                    # two of its steps, so a step never lasts longer than this
+                    if control.waiting:
                         label = f"Waiting: {control.ahead} ahead of you…" if control.ahead else "Starting…"
-                        yield messages(turns + [_turn(question, render.pending(label))]), turns
+                        shown = messages(turns + [_turn(question, render.pending(label))]), turns
+                    yield shown
                     continue
                 if item is done_marker:
                     return
@@ -157,7 +159,8 @@ class ChatSession:
                     failed = _turn(question, render.notice("error", "Sorry:", FAILED))
                     break
                 if isinstance(item, str):
-                    yield messages(turns + [_turn(question, render.streaming(item))]), turns
+                    shown = messages(turns + [_turn(question, render.streaming(item))]), turns
+                    yield shown
                 else:
                     item["question"] = question
                     done = turns + [item]
