@@ -305,7 +305,7 @@ class PassageIndex:
         store.create({
             "format": FORMAT_VERSION, "embed_model": self.embed_model, "dim": self.dim, "dense": "flat",
             "chunk_chars": self.chunk_chars, "chunk_max_chars": self.chunk_max_chars,
-            "overlap_sentences": self.overlap_sentences, "slots": 0, "version": 0,
+            "overlap_sentences": self.overlap_sentences, "slots": 0, "version": 0, "passages": 0, "tokens": 0,
         })
         VectorFile(tmp, self.dim).path.touch()
         return _Open(tmp, store, VectorFile(tmp, self.dim), DenseIndex(self.dim), 0, 0, 0)
@@ -556,15 +556,22 @@ class PassageIndex:
                 dense = state.dense.search(qvec, n_cand)
             if not dense:
                 return []
-        lexical = state.store.bm25(query, n_cand, within) if lexical_weight > 0 else {}
-        missing = [p for p in lexical if p not in dense]
+        candidates = set(dense)
+        stats = state.store.term_stats(query) if lexical_weight > 0 else None
+        if stats is not None:
+            if within is not None and len(within) <= 300:
+                candidates.update(within)  # few: score them all
+            else:
+                candidates.update(state.store.lexical_candidates(query, n_cand, within, stats))
+        found = state.store.passages(list(candidates))
+        lexical = state.store.bm25(query, {pid: p.text for pid, (p, _) in found.items()}, stats) if stats else {}
+        if within is not None and len(within) <= 300:  # keep the lexical top n_cand, as for a library search
+            top = set(sorted(lexical, key=lexical.get, reverse=True)[:n_cand]) | set(dense)
+            found = {pid: v for pid, v in found.items() if pid in top}
+        missing = [p for p in found if p not in dense]
         if missing:
             dense.update(zip(missing, (state.vectors.read(missing) @ qvec).tolist()))
-        unscored = [p for p in dense if p not in lexical]
-        if lexical and unscored:  # dense candidates outside the lexical top: their own BM25 score
-            lexical.update(state.store.bm25(query, len(unscored), unscored))
-        found = state.store.passages(list(dense))
-        lex_max = max(lexical.values(), default=0.0) or 1.0
+        lex_max = max((lexical.get(pid, 0.0) for pid in found), default=0.0) or 1.0
         hits = []
         for pid, (passage, title) in found.items():
             lex = lexical.get(pid, 0.0) / lex_max

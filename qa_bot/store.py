@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 
 from .articles import Article
 from .chunking import Passage
-from .lexical import fts_query, fts_terms
+from .lexical import bm25_scores, fts_query, fts_terms, tokenize
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS passages(
 CREATE INDEX IF NOT EXISTS passages_article ON passages(article);
 CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
     terms, content='', tokenize='unicode61 remove_diacritics 0');
+CREATE VIRTUAL TABLE IF NOT EXISTS passages_vocab USING fts5vocab(passages_fts, row);
 CREATE TABLE IF NOT EXISTS removed(seq INTEGER PRIMARY KEY AUTOINCREMENT, pid INTEGER NOT NULL);
 """
 DB_FILE = "library.sqlite"
@@ -129,12 +130,12 @@ class Store:
         if not pids:
             return out
         marks = ",".join("?" * len(pids))
-        rows = self.db.execute(f"SELECT p.pid, a.id, p.start, p.end FROM passages p JOIN articles a "
-                               f"ON p.article = a.seq WHERE p.pid IN ({marks})", list(pids)).fetchall()
-        for pid, aid, s, e in rows:
-            article = self.article(aid)
-            if article is not None:
-                out[pid] = (Passage(aid, s, e, article.text[s:e]), article.title)
+        # substr counts characters (code points) of TEXT, as Python's offsets do; 1-based
+        rows = self.db.execute(f"SELECT p.pid, a.id, p.start, p.end, substr(a.text, p.start + 1, p.end - p.start), "
+                               f"a.title FROM passages p JOIN articles a ON p.article = a.seq WHERE p.pid IN ({marks})",
+                               list(pids)).fetchall()
+        for pid, aid, s, e, text, title in rows:
+            out[pid] = (Passage(aid, s, e, text), title)
         return out
 
     def pids_of(self, article_ids: Iterable[str]) -> list[int]:
@@ -150,22 +151,41 @@ class Store:
     def passage_count(self) -> int:
         return self.db.execute("SELECT count(*) FROM passages").fetchone()[0]
 
-    def bm25(self, query: str, limit: int, pids: Sequence[int] | None = None) -> dict[int, float]:
-        """pid -> BM25 score (higher is better) of the best ``limit`` passages matching ``query``'s
-        words, optionally only among ``pids``."""
-        match = fts_query(query)
-        if not match:
-            return {}
-        sql = "SELECT rowid, -bm25(passages_fts) FROM passages_fts WHERE passages_fts MATCH ?"
-        args: list = [match]
+    def lexical_candidates(self, query: str, limit: int, pids: Sequence[int] | None = None,
+                           stats: tuple[int, float, dict[str, int]] | None = None) -> list[int]:
+        """The ``limit`` passages FTS5 ranks best for ``query``'s selective words (optionally among
+        ``pids``). Words in more than ~0.5 % of the passages are left out here, so a query never walks
+        a huge posting list; they still count in :meth:`bm25`, which scores the candidates."""
+        n, _, df = stats or self.term_stats(query)
+        cap = 4000 + n // 200
+        selective = [t for t, d in df.items() if 0 < d <= cap]
+        if not selective:
+            return []
+        sql = "SELECT rowid FROM passages_fts WHERE passages_fts MATCH ?"
+        args: list = [fts_query(" ".join(selective))]
         if pids is not None:
-            if not pids:
-                return {}
             sql += f" AND rowid IN ({','.join('?' * len(pids))})"
             args += list(pids)
         sql += " ORDER BY rank LIMIT ?"
         args.append(limit)
-        return {pid: score for pid, score in self.db.execute(sql, args)}
+        return [r[0] for r in self.db.execute(sql, args)]
+
+    def term_stats(self, query: str) -> tuple[int, float, dict[str, int]]:
+        """(passage count, mean passage length in tokens, document frequency of each query token)."""
+        meta = dict(self.db.execute("SELECT key, value FROM meta WHERE key IN ('passages', 'tokens')"))
+        n = int(meta.get("passages", 0))
+        avg = int(meta.get("tokens", 0)) / n if n else 0.0
+        df = {}
+        for term in dict.fromkeys(tokenize(query)):
+            row = self.db.execute("SELECT doc FROM passages_vocab WHERE term = ?", (term,)).fetchone()
+            df[term] = row[0] if row else 0
+        return n, avg, df
+
+    def bm25(self, query: str, texts: Mapping[int, str],
+             stats: tuple[int, float, dict[str, int]] | None = None) -> dict[int, float]:
+        """pid -> BM25 score (as Okapi BM25 over the whole library) of the given passages."""
+        n, avg, df = stats or self.term_stats(query)
+        return bm25_scores(query, texts, n, avg, df)
 
     def changes_since(self, removed_seq: int, slots: int) -> tuple[list[tuple[int, int]], list[int], int]:
         """What another process committed: new (pid, list) rows at or above ``slots``, pids removed after
@@ -188,8 +208,10 @@ class Store:
                                [a.id for a in articles]))
         db.executemany("INSERT INTO passages(pid, article, start, end, list) VALUES (?, ?, ?, ?, ?)",
                        [(p.pid, seqs[p.article_id], p.start, p.end, p.list_no) for p in passages])
+        terms = [fts_terms(p.text) for p in passages]
         db.executemany("INSERT INTO passages_fts(rowid, terms) VALUES (?, ?)",
-                       [(p.pid, fts_terms(p.text)) for p in passages])
+                       [(p.pid, t) for p, t in zip(passages, terms)])
+        _count(db, passages=len(passages), tokens=sum(len(t.split()) for t in terms))
 
     def delete(self, db: sqlite3.Connection, article_id: str) -> list[int]:
         """Delete an article, its passages and their FTS rows; returns the freed pids."""
@@ -197,8 +219,10 @@ class Store:
         rows = db.execute("SELECT p.pid, p.start, p.end FROM passages p JOIN articles a ON p.article = a.seq "
                           "WHERE a.id = ?", (article_id,)).fetchall()
         # a contentless FTS5 table forgets a row when given the exact terms it indexed for it
+        terms = [fts_terms(article.text[s:e]) for _, s, e in rows]
         db.executemany("INSERT INTO passages_fts(passages_fts, rowid, terms) VALUES ('delete', ?, ?)",
-                       [(pid, fts_terms(article.text[s:e])) for pid, s, e in rows])
+                       [(pid, t) for (pid, _, _), t in zip(rows, terms)])
+        _count(db, passages=-len(rows), tokens=-sum(len(t.split()) for t in terms))
         db.executemany("DELETE FROM passages WHERE pid = ?", [(pid,) for pid, _, _ in rows])
         db.executemany("INSERT INTO removed(pid) VALUES (?)", [(pid,) for pid, _, _ in rows])
         db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
@@ -213,6 +237,12 @@ class Store:
     @staticmethod
     def set_lists(db: sqlite3.Connection, pids: Sequence[int], lists: Sequence[int]) -> None:
         db.executemany("UPDATE passages SET list = ? WHERE pid = ?", zip(map(int, lists), map(int, pids)))
+
+
+def _count(db: sqlite3.Connection, **deltas: int) -> None:
+    """Keep the running totals BM25 needs (passage count, tokens) in the same transaction."""
+    db.executemany("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = ?",
+                   [(d, k) for k, d in deltas.items()])
 
 
 class _Transaction:

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 VECTOR_FILE = "vectors.f16"
 CENTROID_FILE = "centroids.npy"
-NPROBE = 48  # lists searched per query
+NPROBE = 64  # lists searched per query: 5 % of the passages when trained at 100k, 0.6 % for 4·√n lists
 _READ_ROWS = 65_536  # rows read at a time while opening (bounded extra memory)
 
 
@@ -162,9 +162,9 @@ def train_centroids(vectors: VectorFile, slots: int, live_pids: np.ndarray, dim:
 
     nlist = n_lists(len(live_pids))
     rng = np.random.default_rng(seed)
-    sample = np.sort(rng.choice(live_pids, size=min(len(live_pids), 40 * nlist), replace=False))
+    sample = np.sort(rng.choice(live_pids, size=min(len(live_pids), 30 * nlist), replace=False))
     x = vectors.read(sample)
     log.info("Training %d IVF lists on %d vectors", nlist, len(x))
-    kmeans = faiss.Kmeans(dim, nlist, niter=12, spherical=True, seed=seed)
+    kmeans = faiss.Kmeans(dim, nlist, niter=10, spherical=True, seed=seed)
     kmeans.train(x)
     return kmeans.centroids.astype(np.float32)

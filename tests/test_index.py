@@ -275,3 +275,13 @@ def test_damaged_old_layout_names_the_file_and_rebuild_reads_it(tmp_path, hash_e
     make(tmp_path, hash_embedder, fresh=True).rebuild(read_articles(tmp_path))
     assert set(make(tmp_path, hash_embedder).articles) == set(ids)
     assert not (tmp_path / "gen-000003").exists()
+
+
+def test_passage_text_matches_offsets_with_non_ascii_text(tmp_path, hash_embedder):
+    idx = make(tmp_path, hash_embedder)
+    text = ("Café owners in Zürich said “prices rose” 🌍 again. " * 3 + "The mayor’s office denied it on Friday. ") * 4
+    [aid] = idx.add_articles([make_article(text, title="Zürich cafés")])
+    article = idx.articles[aid]
+    for hit in idx.search("mayor office denied Friday", k=4):
+        assert article.text[hit.passage.start:hit.passage.end] == hit.passage.text
+    assert [p.text for p in idx.passages_of(aid)] == [article.text[p.start:p.end] for p in idx.passages_of(aid)]
