@@ -20,6 +20,7 @@ Readers never wait for the embedder: new articles are chunked and embedded befor
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import logging
 import os
@@ -257,8 +258,13 @@ class PassageIndex:
                 state.slots, state.version, state.removed_seq = slots, version, seq
 
     def refresh(self) -> None:
-        """Pick up what another process saved."""
-        self._sync()
+        """Pick up what another process saved (at once if this process is writing: its writer does)."""
+        if not self._write.acquire(blocking=False):
+            return
+        try:
+            self._sync()
+        finally:
+            self._write.release()
 
     # ---- writing ----------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -367,9 +373,12 @@ class PassageIndex:
         state.vectors.append(state.slots, vectors16)
         rows = [NewPassage(p.article_id, p.start, p.end, p.text, int(pid), int(li))
                 for p, pid, li in zip(passages, pids, lists)]
-        with state.store.transaction() as db:
-            state.store.insert(db, articles, rows)
-            state.store.set_meta(db, slots=state.slots + n, version=state.version + 1)
+        try:
+            with state.store.transaction() as db:
+                state.store.insert(db, articles, rows)
+                state.store.set_meta(db, slots=state.slots + n, version=state.version + 1)
+        except sqlite3.OperationalError as exc:  # e.g. "database or disk is full": rolled back
+            raise OSError(errno.EIO, f"Could not save to {state.store.path}: {exc} (the previous state is kept)") from exc
         with self._mem:
             state.dense.add(pids, vectors16, lists)
             state.slots += n
