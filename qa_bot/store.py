@@ -163,9 +163,13 @@ class Store:
             return []
         sql = "SELECT rowid FROM passages_fts WHERE passages_fts MATCH ?"
         args: list = [fts_query(" ".join(selective))]
-        if pids is not None:
+        if pids is not None and len(pids) <= 30_000:  # SQLite allows 32,766 parameters
             sql += f" AND rowid IN ({','.join('?' * len(pids))})"
             args += list(pids)
+        elif pids is not None:
+            wanted = set(pids)
+            rows = self.db.execute(sql + " ORDER BY rank", args)
+            return [pid for (pid,) in rows if pid in wanted][:limit]
         sql += " ORDER BY rank LIMIT ?"
         args.append(limit)
         return [r[0] for r in self.db.execute(sql, args)]
