@@ -168,11 +168,11 @@ def measure(folder: Path, n: int, ann_threshold: int, queries: int, repeats: int
 def dense_recall(index, embedder, questions: Sequence[str], k: int = 20) -> float:
     """Share of the exact top-k passages (brute force over the vector file) that the IVF search finds."""
     state = index._state
-    live = np.asarray([pid for pid, _ in state.store.live()], dtype=np.int64)
+    live = state.store.live_pids()
     q = np.stack([embedder(x) for x in questions]).astype(np.float32)
     best = [np.zeros((0,)) for _ in questions]
     best_ids = [np.zeros((0,), dtype=np.int64) for _ in questions]
-    for first, block in state.vectors.chunks(state.slots):
+    for first, block, _ in state.vectors.chunks(state.slots):
         lo, hi = np.searchsorted(live, [first, first + len(block)])
         ids = live[lo:hi]
         sims = q @ block[ids - first].astype(np.float32).T

@@ -38,7 +38,7 @@ from . import legacy
 from .articles import Article
 from .chunking import Passage, chunk_article
 from .store import DB_FILE, NewPassage, Store
-from .vectors import CENTROID_FILE, VECTOR_FILE, DenseIndex, VectorFile, train_centroids
+from .vectors import CENTROID_FILE, DenseIndex, VectorFile, train_centroids
 
 log = logging.getLogger(__name__)
 
@@ -199,21 +199,23 @@ class PassageIndex:
             meta = store.meta()
             self._check_meta(meta, folder)
             slots, version = int(meta["slots"]), int(meta["version"])
-            live = store.live()
-            removed_seq = store.removed_seq()
+            dead, removed_seq = store.dead()
         except (sqlite3.DatabaseError, KeyError, ValueError):
             store.close()
             raise self._corrupt(db_path, "corrupt") from None
         vectors = VectorFile(folder, self.dim)
-        if vectors.rows_on_disk() < slots:
-            raise self._corrupt(folder / VECTOR_FILE, f"truncated ({vectors.rows_on_disk()} rows, expected {slots})")
+        for path, width in ((vectors.path, vectors.row_bytes), (vectors.lists_path, 4)):
+            size = path.stat().st_size if path.is_file() else None
+            if size is None or size < slots * width:
+                raise self._corrupt(path, "missing" if size is None else
+                                    f"truncated ({size // width} rows, expected {slots})")
         centroids = None
         if meta.get("dense") == "ivf":
             try:
                 centroids = np.load(folder / CENTROID_FILE, allow_pickle=False)
             except (OSError, ValueError, EOFError):
                 raise self._corrupt(folder / CENTROID_FILE, "missing or corrupt") from None
-        dense = DenseIndex.load(vectors, self.dim, live, slots, centroids)
+        dense = DenseIndex.load(vectors, self.dim, slots, dead, centroids)
         log.info("Opened index %s: %d passages (%s)", folder, len(dense), dense.kind)
         return _Open(folder, store, vectors, dense, slots, version, removed_seq)
 
@@ -245,13 +247,13 @@ class PassageIndex:
                     with self._mem:
                         self._state = opened
                     return
-                added, removed, seq = state.store.changes_since(state.removed_seq, state.slots)
+                removed, seq = state.store.dead(state.removed_seq)
                 slots = int(meta["slots"])
             except (sqlite3.DatabaseError, KeyError, ValueError):
                 raise self._corrupt(state.store.path, "corrupt") from None
-            pids = np.asarray([p for p, _ in added], dtype=np.int64)
-            lists = np.asarray([li for _, li in added], dtype=np.int64)
+            pids = np.setdiff1d(np.arange(state.slots, slots, dtype=np.int64), removed)
             rows = state.vectors.read(pids).astype(np.float16)
+            lists = state.vectors.lists(state.slots, slots - state.slots)[pids - state.slots]
             with self._mem:
                 state.dense.add(pids, rows, lists)
                 state.dense.remove(removed)
@@ -314,6 +316,7 @@ class PassageIndex:
             "overlap_sentences": self.overlap_sentences, "slots": 0, "version": 0, "passages": 0, "tokens": 0,
         })
         VectorFile(tmp, self.dim).path.touch()
+        VectorFile(tmp, self.dim).lists_path.touch()
         return _Open(tmp, store, VectorFile(tmp, self.dim), DenseIndex(self.dim), 0, 0, 0)
 
     def _publish(self, state: _Open) -> _Open:
@@ -370,9 +373,8 @@ class PassageIndex:
         vectors16 = np.asarray(vectors, dtype=np.float16).reshape(n, self.dim)
         with self._mem:
             lists = state.dense.assign(vectors16)
-        state.vectors.append(state.slots, vectors16)
-        rows = [NewPassage(p.article_id, p.start, p.end, p.text, int(pid), int(li))
-                for p, pid, li in zip(passages, pids, lists)]
+        state.vectors.append(state.slots, vectors16, lists)
+        rows = [NewPassage(p.article_id, p.start, p.end, p.text, int(pid)) for p, pid in zip(passages, pids)]
         try:
             with state.store.transaction() as db:
                 state.store.insert(db, articles, rows)
@@ -388,23 +390,23 @@ class PassageIndex:
 
     def _to_ivf(self, state: _Open) -> None:
         """Switch a library that outgrew exact search to IVF (once: trains, assigns every passage)."""
-        live = np.asarray(state.store.live(), dtype=np.int64)
-        centroids = train_centroids(state.vectors, state.slots, live[:, 0], self.dim)
+        live = state.store.live_pids()
+        centroids = train_centroids(state.vectors, live, self.dim)
         ivf = DenseIndex(self.dim, centroids)
-        lists = np.empty(len(live), dtype=np.int64)
-        for first, block in state.vectors.chunks(state.slots):
-            lo, hi = np.searchsorted(live[:, 0], [first, first + len(block)])
-            lists[lo:hi] = ivf.assign(block[live[lo:hi, 0] - first])
+        lists = np.full(state.slots, -1, dtype=np.int64)
+        for first, block, _ in state.vectors.chunks(state.slots):
+            lists[first:first + len(block)] = ivf.assign(block)
         tmp = state.folder / (CENTROID_FILE + ".tmp")
         with open(tmp, "wb") as f:
             np.save(f, centroids, allow_pickle=False)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, state.folder / CENTROID_FILE)
+        state.vectors.replace_lists(lists)
         with state.store.transaction() as db:
-            state.store.set_lists(db, live[:, 0], lists)
             state.store.set_meta(db, dense="ivf", version=state.version + 1)
-        ivf = DenseIndex.load(state.vectors, self.dim, np.column_stack([live[:, 0], lists]), state.slots, centroids)
+        dead, _ = state.store.dead()
+        ivf = DenseIndex.load(state.vectors, self.dim, state.slots, dead, centroids)
         with self._mem:
             state.dense = ivf
             state.version += 1
@@ -488,7 +490,7 @@ class PassageIndex:
             with self._mem:
                 state.dense.remove(freed)
                 state.version += 1
-                state.removed_seq = state.store.removed_seq()
+                state.removed_seq = state.store.dead(state.removed_seq)[1]
             return present
 
     def rebuild(self, articles: Sequence[Article], progress: bool = False) -> int:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import numpy as np
+
 from .articles import Article
 from .chunking import Passage
 from .lexical import bm25_scores, fts_query, fts_terms, tokenize
@@ -25,8 +27,7 @@ CREATE TABLE IF NOT EXISTS articles(
     seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL, text TEXT NOT NULL,
     source TEXT NOT NULL, date TEXT NOT NULL, added TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS passages(
-    pid INTEGER PRIMARY KEY, article INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
-    list INTEGER NOT NULL DEFAULT -1);
+    pid INTEGER PRIMARY KEY, article INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS passages_article ON passages(article);
 CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
     terms, content='', tokenize='unicode61 remove_diacritics 0');
@@ -38,14 +39,13 @@ DB_FILE = "library.sqlite"
 
 @dataclass
 class NewPassage:
-    """A passage about to be stored: its article, offsets, vector row and (IVF) list."""
+    """A passage about to be stored: its article, offsets and vector row."""
 
     article_id: str
     start: int
     end: int
     text: str
     pid: int
-    list_no: int = -1
 
 
 class Store:
@@ -144,9 +144,14 @@ class Store:
         return [r[0] for r in self.db.execute(
             f"SELECT p.pid FROM passages p JOIN articles a ON p.article = a.seq WHERE a.id IN ({marks})", ids)]
 
-    def live(self) -> list[tuple[int, int]]:
-        """(pid, list) of every stored passage, in pid order (to build the dense index on open)."""
-        return self.db.execute("SELECT pid, list FROM passages ORDER BY pid").fetchall()
+    def live_pids(self) -> np.ndarray:
+        """Every stored passage id, ascending."""
+        return np.fromiter((r[0] for r in self.db.execute("SELECT pid FROM passages ORDER BY pid")), dtype=np.int64)
+
+    def dead(self, after: int = 0) -> tuple[np.ndarray, int]:
+        """Removed passage ids (after removal number ``after``) and the last removal number."""
+        rows = self.db.execute("SELECT seq, pid FROM removed WHERE seq > ? ORDER BY seq", (after,)).fetchall()
+        return np.asarray([pid for _, pid in rows], dtype=np.int64), (rows[-1][0] if rows else after)
 
     def passage_count(self) -> int:
         return self.db.execute("SELECT count(*) FROM passages").fetchone()[0]
@@ -191,16 +196,6 @@ class Store:
         n, avg, df = stats or self.term_stats(query)
         return bm25_scores(query, texts, n, avg, df)
 
-    def changes_since(self, removed_seq: int, slots: int) -> tuple[list[tuple[int, int]], list[int], int]:
-        """What another process committed: new (pid, list) rows at or above ``slots``, pids removed after
-        ``removed_seq``, and the new removal sequence number."""
-        added = self.db.execute("SELECT pid, list FROM passages WHERE pid >= ? ORDER BY pid", (slots,)).fetchall()
-        rows = self.db.execute("SELECT seq, pid FROM removed WHERE seq > ? ORDER BY seq", (removed_seq,)).fetchall()
-        return added, [pid for _, pid in rows], (rows[-1][0] if rows else removed_seq)
-
-    def removed_seq(self) -> int:
-        return self.db.execute("SELECT coalesce(max(seq), 0) FROM removed").fetchone()[0]
-
     # ---- writing (inside a transaction) -----------------------------------------------------------
     @staticmethod
     def insert(db: sqlite3.Connection, articles: Sequence[Article], passages: Sequence[NewPassage]) -> None:
@@ -210,8 +205,8 @@ class Store:
                        [(a.id, a.title, a.text, a.source, a.date, a.added) for a in articles])
         seqs = dict(db.execute(f"SELECT id, seq FROM articles WHERE id IN ({','.join('?' * len(articles))})",
                                [a.id for a in articles]))
-        db.executemany("INSERT INTO passages(pid, article, start, end, list) VALUES (?, ?, ?, ?, ?)",
-                       [(p.pid, seqs[p.article_id], p.start, p.end, p.list_no) for p in passages])
+        db.executemany("INSERT INTO passages(pid, article, start, end) VALUES (?, ?, ?, ?)",
+                       [(p.pid, seqs[p.article_id], p.start, p.end) for p in passages])
         terms = [fts_terms(p.text) for p in passages]
         db.executemany("INSERT INTO passages_fts(rowid, terms) VALUES (?, ?)",
                        [(p.pid, t) for p, t in zip(passages, terms)])
@@ -237,10 +232,6 @@ class Store:
     @staticmethod
     def set_meta(db: sqlite3.Connection, **values: object) -> None:
         db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, str(v)) for k, v in values.items()])
-
-    @staticmethod
-    def set_lists(db: sqlite3.Connection, pids: Sequence[int], lists: Sequence[int]) -> None:
-        db.executemany("UPDATE passages SET list = ? WHERE pid = ?", zip(map(int, lists), map(int, pids)))
 
 
 def _count(db: sqlite3.Connection, **deltas: int) -> None:

@@ -4,9 +4,13 @@ Row ``pid`` of ``vectors.f16`` is the vector of passage ``pid``. Only rows below
 count (kept in SQLite) are ever read, so a writer killed mid-append leaves a tail that the next writer
 truncates. Removed passages leave dead rows (``rebuild`` compacts them away).
 
+``lists.i32`` holds each row's IVF list (-1 before the library is large enough for IVF), appended
+with the vectors. Removed pids are listed in SQLite, so opening reads these two files and that short
+list, never the passage table.
+
 The FAISS index carries the pids as ids: ``IndexIDMap2(IndexFlatIP)`` (exact) for small libraries; above
-the ANN threshold an ``IndexIVFScalarQuantizer`` (fp16, no residual), whose codes are exactly the file's
-rows and whose list of each passage is stored in SQLite, so opening needs no training or assignment.
+the ANN threshold an ``IndexIVFScalarQuantizer`` (fp16, no residual) filled with the stored lists, so
+opening needs no training or assignment.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 VECTOR_FILE = "vectors.f16"
+LIST_FILE = "lists.i32"
 CENTROID_FILE = "centroids.npy"
 NPROBE = 64  # lists searched per query: 7 % of the passages when trained at 50k (4·√n lists)
 _READ_ROWS = 65_536  # rows read at a time while opening (bounded extra memory)
@@ -32,31 +37,45 @@ def n_lists(passages: int) -> int:
 
 
 class VectorFile:
-    """Append-only file of float16 rows."""
+    """Append-only files of float16 vector rows and their int32 IVF lists."""
 
     def __init__(self, folder: Path, dim: int) -> None:
         self.path = folder / VECTOR_FILE
+        self.lists_path = folder / LIST_FILE
         self.dim = dim
         self.row_bytes = 2 * dim
 
     def rows_on_disk(self) -> int:
         try:
-            return self.path.stat().st_size // self.row_bytes
+            return min(self.path.stat().st_size // self.row_bytes, self.lists_path.stat().st_size // 4)
         except FileNotFoundError:
             return 0
 
-    def append(self, slots: int, vectors: np.ndarray) -> None:
-        """Write ``vectors`` at rows ``slots...`` (dropping any uncommitted tail first) and fsync."""
-        data = np.ascontiguousarray(vectors, dtype=np.float16).tobytes()
-        with open(self.path, "ab") as f:
-            f.truncate(slots * self.row_bytes)
-            try:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            except BaseException:
-                f.truncate(slots * self.row_bytes)
-                raise
+    def append(self, slots: int, vectors: np.ndarray, lists: np.ndarray) -> None:
+        """Write rows ``slots...`` (dropping any uncommitted tail first) and fsync both files."""
+        for path, data, width in ((self.path, np.ascontiguousarray(vectors, dtype=np.float16), self.row_bytes),
+                                  (self.lists_path, np.ascontiguousarray(lists, dtype=np.int32), 4)):
+            with open(path, "ab") as f:
+                f.truncate(slots * width)
+                try:
+                    f.write(data.tobytes())
+                    f.flush()
+                    os.fsync(f.fileno())
+                except BaseException:
+                    f.truncate(slots * width)
+                    raise
+
+    def replace_lists(self, lists: np.ndarray) -> None:
+        """Write a whole new list file (atomically: a temporary file renamed over it)."""
+        tmp = self.lists_path.with_suffix(".tmp")
+        with open(tmp, "wb") as f:
+            f.write(np.ascontiguousarray(lists, dtype=np.int32).tobytes())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.lists_path)
+
+    def lists(self, first: int, count: int) -> np.ndarray:
+        return np.fromfile(self.lists_path, dtype=np.int32, count=count, offset=4 * first).astype(np.int64)
 
     def read(self, pids: Sequence[int]) -> np.ndarray:
         """float32 vectors of some rows."""
@@ -71,13 +90,13 @@ class VectorFile:
         return out
 
     def chunks(self, slots: int):
-        """(first row, float16 rows) over rows 0..slots, a bounded block at a time."""
+        """(first row, float16 rows, their lists) over rows 0..slots, a bounded block at a time."""
         with open(self.path, "rb") as f:
             for first in range(0, slots, _READ_ROWS):
                 n = min(_READ_ROWS, slots - first)
                 block = np.empty((n, self.dim), dtype=np.float16)
                 f.readinto(memoryview(block).cast("B"))
-                yield first, block
+                yield first, block, self.lists(first, n)
 
 
 class DenseIndex:
@@ -118,17 +137,12 @@ class DenseIndex:
         if len(pids) == 0:
             return
         pids = np.ascontiguousarray(pids, dtype=np.int64)
+        x = np.ascontiguousarray(vectors16, dtype=np.float32)
         if self.kind == "flat":
-            self.index.add_with_ids(np.ascontiguousarray(vectors16, dtype=np.float32), pids)
-            return
-        codes = np.ascontiguousarray(vectors16, dtype=np.float16).view(np.uint8).reshape(len(pids), -1)
-        order = np.argsort(lists, kind="stable")
-        lists, pids, codes = lists[order], pids[order], codes[order]
-        bounds = np.flatnonzero(np.diff(lists)) + 1
-        for start, end in zip(np.r_[0, bounds], np.r_[bounds, len(lists)]):
-            ids, block = np.ascontiguousarray(pids[start:end]), np.ascontiguousarray(codes[start:end])
-            self.index.invlists.add_entries(int(lists[start]), int(end - start), faiss.swig_ptr(ids), faiss.swig_ptr(block))
-        self.index.ntotal += len(pids)
+            self.index.add_with_ids(x, pids)
+        else:
+            lists = np.ascontiguousarray(lists, dtype=np.int64)
+            self.index.add_core(len(pids), faiss.swig_ptr(x), faiss.swig_ptr(pids), faiss.swig_ptr(lists))
 
     def remove(self, pids: Sequence[int]) -> None:
         if len(pids):
@@ -141,22 +155,20 @@ class DenseIndex:
         return {int(i): float(s) for i, s in zip(ids[0], sims[0]) if i >= 0}
 
     @classmethod
-    def load(cls, vectors: VectorFile, dim: int, live: Sequence[tuple[int, int]], slots: int,
+    def load(cls, vectors: VectorFile, dim: int, slots: int, dead: np.ndarray,
              centroids: np.ndarray | None) -> "DenseIndex":
-        """Build from the file's rows, keeping only live pids (no training, no assignment)."""
+        """Build from the files' rows below ``slots`` except the ``dead`` pids (no training, no assignment)."""
         dense = cls(dim, centroids)
-        table = np.asarray(live, dtype=np.int64).reshape(-1, 2)
-        if not len(table):
-            return dense
-        pids, lists = table[:, 0], table[:, 1]
-        for first, block in vectors.chunks(slots):
-            lo, hi = np.searchsorted(pids, [first, first + len(block)])
-            rows = pids[lo:hi]
-            dense.add(rows, block[rows - first], lists[lo:hi])
+        alive = np.ones(slots, dtype=bool)
+        alive[dead[dead < slots]] = False
+        for first, block, lists in vectors.chunks(slots):
+            keep = alive[first:first + len(block)]
+            pids = np.flatnonzero(keep) + first
+            dense.add(pids, block[keep], lists[keep])
         return dense
 
 
-def train_centroids(vectors: VectorFile, slots: int, live_pids: np.ndarray, dim: int, seed: int = 0) -> np.ndarray:
+def train_centroids(vectors: VectorFile, live_pids: np.ndarray, dim: int, seed: int = 0) -> np.ndarray:
     """k-means centroids (unit length, for inner product) from a sample of the live vectors."""
     import faiss
 

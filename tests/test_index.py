@@ -116,7 +116,7 @@ def test_disk_full_while_appending_vectors_keeps_previous_index(tmp_path, hash_e
     first = idx.add_articles(articles()[:2])
     size = (store_folder(tmp_path) / "vectors.f16").stat().st_size
 
-    def full(self, slots, vectors):
+    def full(self, slots, vectors, lists):
         with open(self.path, "ab") as f:
             f.write(b"\0" * 100)  # a torn partial write, then the error
         raise OSError(28, "No space left on device")
