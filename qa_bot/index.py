@@ -386,7 +386,10 @@ class PassageIndex:
             state.slots += n
             state.version += 1
         if state.dense.kind == "flat" and len(state.dense) > self.ann_threshold:
-            self._to_ivf(state)
+            try:
+                self._to_ivf(state)
+            except (OSError, sqlite3.OperationalError) as exc:  # the batch is saved; search stays exact
+                log.warning("Could not switch %s to an IVF index (%s); searching exactly for now", state.folder, exc)
 
     def _to_ivf(self, state: _Open) -> None:
         """Switch a library that outgrew exact search to IVF (once: trains, assigns every passage)."""
