@@ -123,19 +123,55 @@ class Bot:
         return [load_file(path, self.limits)]
 
     def ingest(self, sources: str | Path | Sequence[str | Path], progress: bool = False,
-               batch: int = 8) -> list[str]:
+               batch: int = 64) -> list[str]:
         """Index files, folders or URLs; returns the ids of newly added articles (duplicates skipped).
 
-        Articles are committed in batches of ``batch``: an interrupted ingest of a large folder keeps
-        every batch saved before the interruption, and re-running it adds only the rest.
+        Files are streamed: read, embedded and committed ``batch`` articles at a time, so memory stays
+        bounded, questions are answered meanwhile, an interrupted import keeps every committed batch,
+        and running it again skips those (already indexed articles are not embedded again).
         """
         if batch < 1:
             raise ValueError("batch must be >= 1")
         items = [sources] if isinstance(sources, (str, Path)) else list(sources)
-        articles = [a for s in items for a in self.load(s)]
+        units: list[tuple[str | Path, Path | None]] = []  # (file or URL, the folder it comes from)
+        for source in items:
+            if isinstance(source, str) and is_url(source):
+                units.append((source, None))
+            elif Path(source).is_dir():
+                files = list(iter_folder(Path(source)))
+                if not files:
+                    raise IngestError(f"No readable articles in {source}")
+                units += [(f, Path(source)) for f in files]
+            else:
+                units.append((Path(source), None))
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(units), desc="ingesting", unit="article", disable=not progress or len(units) < 2)
         added: list[str] = []
-        for start in range(0, len(articles), batch):
-            added += self.add_articles(articles[start:start + batch], progress=progress)
+        pending: list[Article] = []
+        loaded_from: dict[Path, int] = {}
+        problems: dict[Path, list[str]] = {}
+        try:
+            for n, (unit, folder) in enumerate(units, 1):
+                try:
+                    pending.append(load_url(unit, self.limits) if isinstance(unit, str) else load_file(unit, self.limits))
+                    if folder is not None:
+                        loaded_from[folder] = loaded_from.get(folder, 0) + 1
+                except IngestError as exc:
+                    if folder is None:
+                        raise
+                    problems.setdefault(folder, []).append(f"{Path(unit).name}: {exc}")
+                    log.warning("Skipping %s: %s", unit, exc)
+                if len(pending) >= batch or n == len(units):
+                    added += self.add_articles(pending)
+                    bar.update(n - bar.n)
+                    bar.set_postfix(added=len(added), refresh=False)
+                    pending = []
+        finally:
+            bar.close()
+        for folder, issues in problems.items():
+            if not loaded_from.get(folder):
+                raise IngestError(f"No readable articles in {folder} ({'; '.join(issues)})")
         return added
 
     def ingest_text(self, text: str, title: str = "", source: str = "pasted text") -> list[str]:

@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="add articles: files, folders, URLs, or - for standard input")
     p.add_argument("sources", nargs="+", help="file, folder, http(s) URL, or -")
     p.add_argument("--title", default="", help="title for text read from standard input")
+    p.add_argument("--batch", type=int, default=64, help="articles embedded and committed together (a folder "
+                   "is streamed with a progress bar; an interrupted import resumes, duplicates are skipped)")
 
     sub.add_parser("list", help="list indexed articles")
     p = sub.add_parser("remove", help="remove articles by id")
@@ -92,7 +94,7 @@ def cmd_ingest(bot, args) -> int:
         if source == "-":
             added += bot.ingest_text(sys.stdin.read(), title=args.title, source="stdin")
         else:
-            added += bot.ingest(source, progress=True)
+            added += bot.ingest(source, progress=True, batch=args.batch)
     print(f"added {len(added)} article(s)" + (": " + ", ".join(added) if added else " (already indexed)"))
     return 0
 

@@ -67,8 +67,8 @@ class Config:
     context_passages: int = _opt(4, "passages the prompt's sentences are chosen from")
     context_sentences: int = _opt(6, "sentences kept from the retrieved passages for the prompt (0: whole passages)")
     hybrid_weight: float = _opt(0.3, "weight of the lexical BM25 score in hybrid fusion (0..1)")
-    ann_threshold: int = _opt(1_000_000, "passage count above which an approximate (HNSW) index is used: exact "
-                              "search over 1M passages takes 0.13 s here, HNSW's recall@10 falls to 0.73-0.84")
+    ann_threshold: int = _opt(50_000, "passage count above which an approximate (IVF) index is used: exact "
+                              "search over 80k passages takes 40 ms here on a busy machine (bench/store_scale.py)")
 
     # answering
     read_ahead_tokens: int = _opt(1500, "articles up to this many tokens are read ahead in the background and "

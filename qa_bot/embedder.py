@@ -1,4 +1,4 @@
-"""Sentence embeddings: mean-pooled, L2-normalised transformer outputs (sentence-transformers style)."""
+"""Sentence embeddings through sentence-transformers: batched, length-sorted, L2-normalised."""
 from __future__ import annotations
 
 import logging
@@ -12,24 +12,24 @@ from .model_store import embedder_path
 
 log = logging.getLogger(__name__)
 
+BATCH_SIZE = 64  # passages per forward pass; see bench/store_scale.py (ingest passages/s by batch size)
+
 
 class Embedder:
     """Embed a string or a list of strings into unit vectors (float32)."""
 
-    def __init__(self, model: str = "all-minilm-l6-v2", batch_size: int = 32, max_length: int = 256) -> None:
-        import torch
-        from transformers import AutoModel, AutoTokenizer
+    def __init__(self, model: str = "all-minilm-l6-v2", batch_size: int = BATCH_SIZE, max_length: int = 256) -> None:
+        from sentence_transformers import SentenceTransformer
 
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         self.name = model
-        path = embedder_path(model)
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.model = AutoModel.from_pretrained(path).eval()
+        self.model = SentenceTransformer(embedder_path(model), device="cpu")
+        self.model.max_seq_length = max_length
         self.batch_size = batch_size
         self.max_length = max_length
-        self.dim = int(self.model.config.hidden_size)
-        self._torch = torch
+        dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()  # single queries: search, then selection
         self._recent_lock = threading.Lock()
 
@@ -41,22 +41,11 @@ class Embedder:
                     self._recent.move_to_end(texts)
                     return self._recent[texts].copy()
         items = [texts] if single else list(texts)
-        out = np.zeros((len(items), self.dim), dtype=np.float32)
-        batches = range(0, len(items), self.batch_size)
-        if progress and len(items) > self.batch_size:
-            from tqdm.auto import tqdm
-
-            batches = tqdm(batches, desc="embedding passages", unit="batch")
-        torch = self._torch
-        with torch.inference_mode():
-            for i in batches:
-                batch = self.tokenizer(items[i:i + self.batch_size], padding=True, truncation=True,
-                                       max_length=self.max_length, return_tensors="pt")
-                hidden = self.model(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                out[i:i + len(pooled)] = pooled.numpy()
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = self.model.encode(items, batch_size=self.batch_size, normalize_embeddings=True,
+                                convert_to_numpy=True, show_progress_bar=progress and len(items) > self.batch_size)
+        out = np.asarray(out, dtype=np.float32)
         if single:
             with self._recent_lock:
                 self._recent[texts] = out[0].copy()

@@ -1,44 +1,49 @@
-"""The persisted passage index: FAISS vectors + BM25 + article/passage metadata + manifest.
+"""The persisted passage index: articles and passages in SQLite (BM25 by FTS5), vectors in FAISS.
 
 Layout of an index folder::
 
-    CURRENT              name of the live generation (replaced atomically)
-    gen-000007/          one complete, immutable snapshot
-        manifest.json    embedding model, dimensions, FAISS type, file sizes
-        articles.json    the articles (id, title, text, source, date)
-        passages.json    passage offsets into their article's text
-        vectors.npy      passage embeddings (the source the FAISS index is built from)
-        dense.faiss      the FAISS index
-    .lock                taken while writing, so processes don't interleave
+    CURRENT                 name of the live store folder (replaced atomically)
+    store-000001/
+        library.sqlite      articles, passages, FTS5 index, metadata (embedding model, sizes); WAL mode
+        vectors.f16         passage vectors, one float16 row per passage id, append-only
+        centroids.npy       IVF centroids, once the library is above the ANN threshold
+    .lock                   taken by a writer for its commit only
 
-A save writes a new generation next to the old one, then swaps CURRENT: a crash at any point leaves
-the previous generation intact and loadable.
+Adding or removing an article writes only its own rows: vectors are appended and fsynced first, then
+one SQLite transaction records the article, its passages, their FTS rows and the new vector count. A
+crash before the commit leaves an uncommitted vector tail that is never read and is truncated by the
+next writer; SQLite keeps a committed transaction whole. ``rebuild`` and the one-time migration of the
+older layout (``CURRENT`` naming a ``gen-NNNNNN`` folder) write a new store folder, then swap CURRENT.
+
+Readers never wait for the embedder: new articles are chunked and embedded before the lock is taken.
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
-import json
 import logging
 import os
 import re
 import shutil
+import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from . import legacy
 from .articles import Article
 from .chunking import Passage, chunk_article
-from .lexical import BM25
+from .store import DB_FILE, NewPassage, Store
+from .vectors import CENTROID_FILE, DenseIndex, VectorFile, train_centroids
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
-_GEN = re.compile(r"^gen-(\d{6})$")
+FORMAT_VERSION = 2
+_STORE = re.compile(r"^store-(\d{6})$")
 
 
 class IndexError(RuntimeError):  # noqa: A001 - our own, module-scoped
@@ -64,6 +69,23 @@ class Hit:
     lexical: float
 
 
+@dataclass
+class _Open:
+    """One opened store folder and what is known of it in memory."""
+
+    folder: Path
+    store: Store
+    vectors: VectorFile
+    dense: DenseIndex
+    slots: int  # committed vector rows
+    version: int  # commits so far
+    removed_seq: int  # last removal seen
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+
 def _fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(str(path), os.O_RDONLY)
@@ -73,32 +95,42 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    with open(path, "wb") as f:
-        f.write(data)
+def _set_current(directory: Path, name: str) -> None:
+    tmp = directory / "CURRENT.tmp"
+    with open(tmp, "w") as f:
+        f.write(name + "\n")
         f.flush()
         os.fsync(f.fileno())
+    os.replace(tmp, directory / "CURRENT")
+    _fsync_dir(directory)
 
 
 def read_articles(directory: str | Path) -> list[Article]:
-    """The articles of the live generation, whatever the state of its other files (for rebuilds)."""
+    """The stored articles, whatever the state of the other files (for rebuilds); either layout."""
     directory = Path(directory)
     current = directory / "CURRENT"
-    candidates = []
-    if current.is_file():
-        candidates.append(directory / current.read_text().strip())
-    candidates += sorted((p for p in directory.glob("gen-*") if p.is_dir()), reverse=True)
+    name = current.read_text().strip() if current.is_file() else ""
+    if _STORE.match(name):
+        try:
+            store = Store(directory / name)
+            if store.path.is_file():
+                articles = list(store.articles.values())
+                store.close()
+                return articles
+        except sqlite3.DatabaseError:
+            log.warning("Cannot read articles from %s", directory / name / DB_FILE)
+    candidates = ([directory / name] if legacy.GEN.match(name) else []) + (legacy.generations(directory)
+                                                                           if directory.is_dir() else [])
     for gen in candidates:
         try:
-            data = json.loads((gen / "articles.json").read_text(encoding="utf-8"))
-            return [Article.from_dict(a) for a in data]
-        except (OSError, ValueError, KeyError, TypeError):
+            return legacy.read_articles(gen)
+        except legacy.LegacyProblem:
             log.warning("Cannot read articles from %s", gen)
-    raise IndexCorrupt(f"No readable articles.json in {directory}; ingest the articles again.")
+    raise IndexCorrupt(f"No readable articles in {directory}; ingest the articles again.")
 
 
 class PassageIndex:
-    """Articles, their passages and a FAISS + BM25 index over them, saved atomically on disk."""
+    """Articles, their passages and a FAISS + BM25 index over them, saved incrementally on disk."""
 
     def __init__(
         self,
@@ -113,9 +145,10 @@ class PassageIndex:
         ann_threshold: int = 1_000_000,
         rebuild_hint: str = "",
         fresh: bool = False,
+        commit_every: int = 256,
     ) -> None:
-        """Open (or create) the index in ``directory``; ``fresh`` ignores what is saved there
-        (used to rebuild: the old generation stays until the new one is saved)."""
+        """Open (or later create) the index in ``directory``; ``fresh`` does not open what is saved
+        there (to rebuild a damaged index: the old store stays until the new one is complete)."""
         if dim <= 0:
             raise ValueError("dim must be positive")
         self.directory = Path(directory)
@@ -126,297 +159,436 @@ class PassageIndex:
         self.chunk_max_chars = chunk_max_chars
         self.overlap_sentences = overlap_sentences
         self.ann_threshold = ann_threshold
+        self.commit_every = max(1, commit_every)
         self.rebuild_hint = rebuild_hint or f"python -m qa_bot --index {self.directory} rebuild"
-        self.articles: dict[str, Article] = {}
-        self.passages: list[Passage] = []
-        self._by_article: dict[str, list[int]] = {}
-        self.vectors = np.zeros((0, dim), dtype=np.float32)
-        self.generation = ""
-        self._faiss = None
-        self._bm25 = BM25()
-        self._lock = threading.RLock()
-        if fresh:
-            self.generation = self._current_generation()
-            self._rebuild_search()
-        else:
-            self._load_if_present()
+        self._state: _Open | None = None
+        self._mem = threading.RLock()  # the in-memory FAISS index: searches vs. a commit applying itself
+        self._write = threading.RLock()  # one writer (or sync) at a time in this process
+        self._fresh = fresh
+        self._lock_depth = 0
+        if not fresh:
+            self._sync()
 
-    # ---- reading ------------------------------------------------------------------------------
-    def _current_generation(self) -> str:
+    # ---- opening and following other processes ----------------------------------------------------
+    def _corrupt(self, path: Path, why: str) -> IndexCorrupt:
+        return IndexCorrupt(f"Index file {path} is {why}. Rebuild the index with: {self.rebuild_hint} "
+                            "(the damaged index is kept until the rebuild succeeds).")
+
+    def _current_name(self) -> str:
         current = self.directory / "CURRENT"
         if not current.is_file():
             return ""
         name = current.read_text().strip()
-        if not _GEN.match(name):
+        if not (_STORE.match(name) or legacy.GEN.match(name)):
             raise IndexCorrupt(f"{current} is damaged. Rebuild the index with: {self.rebuild_hint}")
         return name
 
-    def _load_if_present(self) -> None:
-        with self._lock:
-            name = self._current_generation()
-            if name and name != self.generation:
-                self._load(self.directory / name)
-                self.generation = name
-            elif not name:
-                self._rebuild_search()
-
-    def _load(self, gen: Path) -> None:
-        def bad(file: str, why: str) -> IndexCorrupt:
-            return IndexCorrupt(
-                f"Index file {gen / file} is {why}. Rebuild the index with: {self.rebuild_hint} "
-                "(the damaged index is kept until the rebuild succeeds)."
-            )
-
-        try:
-            manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise bad("manifest.json", "missing") from None
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise bad("manifest.json", "corrupt") from None
-        if manifest.get("embed_model") != self.embed_model or manifest.get("dim") != self.dim:
+    def _check_meta(self, meta: Mapping[str, str], where: Path) -> None:
+        model, dim = meta.get("embed_model"), meta.get("dim")
+        if model != self.embed_model or str(dim) != str(self.dim):
             raise IndexMismatch(
-                f"The index in {self.directory} was built with the embedding model "
-                f"{manifest.get('embed_model')!r} ({manifest.get('dim')} dimensions), not {self.embed_model!r}. "
-                f"Use --embed-model {manifest.get('embed_model')}, or re-embed it with: {self.rebuild_hint}"
-            )
-        for file, size in manifest.get("files", {}).items():
-            path = gen / file
-            if not path.is_file():
-                raise bad(file, "missing")
-            if path.stat().st_size != size:
-                raise bad(file, f"truncated or altered ({path.stat().st_size} bytes, expected {size})")
-        try:
-            articles = json.loads((gen / "articles.json").read_text(encoding="utf-8"))
-            self.articles = {a["id"]: Article.from_dict(a) for a in articles}
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
-            raise bad("articles.json", "corrupt") from None
-        try:
-            rows = json.loads((gen / "passages.json").read_text(encoding="utf-8"))
-            self.passages = [
-                Passage(aid, start, end, self.articles[aid].text[start:end]) for aid, start, end in rows
-            ]
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError):
-            raise bad("passages.json", "corrupt") from None
-        try:
-            self.vectors = np.load(gen / "vectors.npy", allow_pickle=False)
-        except (ValueError, OSError, EOFError):
-            raise bad("vectors.npy", "corrupt") from None
-        if self.vectors.shape != (len(self.passages), self.dim):
-            raise bad("vectors.npy", f"inconsistent (shape {self.vectors.shape})")
-        import faiss
+                f"The index in {self.directory} was built with the embedding model {model!r} ({dim} dimensions), "
+                f"not {self.embed_model!r}. Use --embed-model {model}, or re-embed it with: {self.rebuild_hint}")
 
+    def _open(self, folder: Path) -> _Open:
+        db_path = folder / DB_FILE
+        if not db_path.is_file():
+            raise self._corrupt(db_path, "missing")
+        store = Store(folder)
         try:
-            self._faiss = faiss.read_index(str(gen / "dense.faiss"))
-        except RuntimeError:
-            raise bad("dense.faiss", "corrupt") from None
-        if self._faiss.ntotal != len(self.passages):
-            raise bad("dense.faiss", "inconsistent with passages.json")
-        self._derive()
-        log.info("Loaded index %s: %d articles, %d passages", gen, len(self.articles), len(self.passages))
+            meta = store.meta()
+            self._check_meta(meta, folder)
+            slots, version = int(meta["slots"]), int(meta["version"])
+            dead, removed_seq = store.dead()
+        except (sqlite3.DatabaseError, KeyError, ValueError):
+            store.close()
+            raise self._corrupt(db_path, "corrupt") from None
+        vectors = VectorFile(folder, self.dim)
+        for path, width in ((vectors.path, vectors.row_bytes), (vectors.lists_path, 4)):
+            size = path.stat().st_size if path.is_file() else None
+            if size is None or size < slots * width:
+                raise self._corrupt(path, "missing" if size is None else
+                                    f"truncated ({size // width} rows, expected {slots})")
+        centroids = None
+        if meta.get("dense") == "ivf":
+            try:
+                centroids = np.load(folder / CENTROID_FILE, allow_pickle=False)
+            except (OSError, ValueError, EOFError):
+                raise self._corrupt(folder / CENTROID_FILE, "missing or corrupt") from None
+        dense = DenseIndex.load(vectors, self.dim, slots, dead, centroids)
+        log.info("Opened index %s: %d passages (%s)", folder, len(dense), dense.kind)
+        return _Open(folder, store, vectors, dense, slots, version, removed_seq)
+
+    def _sync(self) -> None:
+        """Adopt what other processes committed: a new store folder (rebuild, migration) or new commits."""
+        with self._write:
+            name = self._current_name()
+            state = self._state
+            if not name:
+                return
+            if legacy.GEN.match(name):
+                self._migrate(self.directory / name)
+                name, state = self._current_name(), self._state
+            if state is None or state.name != name:
+                opened = self._open(self.directory / name)
+                with self._mem:
+                    self._state = opened
+                if state is not None:
+                    state.store.close()
+                self._fresh = False
+                return
+            try:
+                meta = state.store.meta()
+                version = int(meta["version"])
+                if version == state.version:
+                    return
+                if meta.get("dense") != ("ivf" if state.dense.kind == "ivf" else "flat"):
+                    opened = self._open(state.folder)
+                    with self._mem:
+                        self._state = opened
+                    return
+                removed, seq = state.store.dead(state.removed_seq)
+                slots = int(meta["slots"])
+            except (sqlite3.DatabaseError, KeyError, ValueError):
+                raise self._corrupt(state.store.path, "corrupt") from None
+            pids = np.setdiff1d(np.arange(state.slots, slots, dtype=np.int64), removed)
+            rows = state.vectors.read(pids).astype(np.float16)
+            lists = state.vectors.lists(state.slots, slots - state.slots)[pids - state.slots]
+            with self._mem:
+                state.dense.add(pids, rows, lists)
+                state.dense.remove(removed)
+                state.slots, state.version, state.removed_seq = slots, version, seq
 
     def refresh(self) -> None:
-        """Pick up a generation saved by another process."""
-        self._load_if_present()
+        """Pick up what another process saved (at once if this process is writing: its writer does)."""
+        if not self._write.acquire(blocking=False):
+            return
+        try:
+            self._sync()
+        finally:
+            self._write.release()
 
-    # ---- writing ------------------------------------------------------------------------------
+    # ---- writing ----------------------------------------------------------------------------------
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
-        """Exclusive across threads and processes; reloads first if another process saved."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with self._lock, open(self.directory / ".lock", "a+") as lock_file:
-            fcntl.flock(lock_file, fcntl.LOCK_EX)
+        """Exclusive across threads and processes, for a commit only; catches up with others first."""
+        with self._write, self._file_lock():
+            if not self._fresh:
+                self._sync()
+            yield
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        """The folder's ``.lock`` (reentrant within this object: flock would block on itself)."""
+        with self._write:
+            if self._lock_depth:
+                self._lock_depth += 1
+                try:
+                    yield
+                finally:
+                    self._lock_depth -= 1
+                return
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with open(self.directory / ".lock", "a+") as lock_file:
+                fcntl.flock(lock_file, fcntl.LOCK_EX)
+                self._lock_depth = 1
+                try:
+                    yield
+                finally:
+                    self._lock_depth = 0
+                    fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    def _next_folder(self) -> Path:
+        """A temporary folder for a new store (stale ones of dead writers are removed: we hold the lock)."""
+        for stale in self.directory.glob(".tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        numbers = [int(m.group(1)) for p in self.directory.iterdir() if (m := _STORE.match(p.name))]
+        name = f"store-{(max(numbers) if numbers else 0) + 1:06d}"
+        tmp = self.directory / f".tmp-{name}-{os.getpid()}"
+        tmp.mkdir()
+        return tmp
+
+    def _new_store(self, tmp: Path) -> _Open:
+        store = Store(tmp)
+        store.create({
+            "format": FORMAT_VERSION, "embed_model": self.embed_model, "dim": self.dim, "dense": "flat",
+            "chunk_chars": self.chunk_chars, "chunk_max_chars": self.chunk_max_chars,
+            "overlap_sentences": self.overlap_sentences, "slots": 0, "version": 0, "passages": 0, "tokens": 0,
+        })
+        VectorFile(tmp, self.dim).path.touch()
+        VectorFile(tmp, self.dim).lists_path.touch()
+        return _Open(tmp, store, VectorFile(tmp, self.dim), DenseIndex(self.dim), 0, 0, 0)
+
+    def _publish(self, state: _Open) -> _Open:
+        """Rename a completed temporary store into place, make it CURRENT, delete the older ones."""
+        state.store.close()
+        _fsync_dir(state.folder)
+        final = self.directory / state.folder.name.split("-", 1)[1].rsplit("-", 1)[0]
+        os.replace(state.folder, final)
+        _set_current(self.directory, final.name)
+        for old in self.directory.iterdir():
+            if old.is_dir() and old != final and (_STORE.match(old.name) or legacy.GEN.match(old.name)):
+                shutil.rmtree(old, ignore_errors=True)
+        opened = self._open(final)
+        with self._mem:
+            previous, self._state = self._state, opened
+        if previous is not None and previous.folder != final:
+            previous.store.close()
+        self._fresh = False
+        return opened
+
+    def _create_if_missing(self) -> _Open:
+        if self._state is None:
+            self._publish(self._new_store(self._next_folder()))
+        assert self._state is not None
+        return self._state
+
+    def _migrate(self, gen: Path) -> None:
+        """One-time conversion of the older generation layout into a store (vectors kept, not re-embedded)."""
+        try:
+            self._check_meta(legacy.read_manifest(gen), gen)
+        except legacy.LegacyProblem as exc:
+            raise self._corrupt(exc.path, exc.why) from None
+        with self._file_lock():
+            if self._current_name() != gen.name:
+                return  # another process migrated it meanwhile
             try:
-                self._load_if_present()
-                yield
-            finally:
-                fcntl.flock(lock_file, fcntl.LOCK_UN)
+                old = legacy.read_generation(gen, self.dim)
+            except legacy.LegacyProblem as exc:
+                raise self._corrupt(exc.path, exc.why) from None
+            log.warning("Migrating the index in %s to the SQLite store (one time): %d articles, %d passages",
+                        self.directory, len(old.articles), len(old.passages))
+            state = self._new_store(self._next_folder())
+            texts = {a.id: a.text for a in old.articles}
+            passages = [Passage(aid, s, e, texts[aid][s:e]) for aid, s, e in old.passages]
+            self._commit(state, old.articles, passages, old.vectors)
+            self._publish(state)
+            log.warning("Migrated the index in %s", self.directory)
+
+    def _commit(self, state: _Open, articles: Sequence[Article], passages: Sequence[Passage],
+                vectors: np.ndarray) -> None:
+        """Append the vectors, then record everything in one transaction, then update memory."""
+        n = len(passages)
+        pids = np.arange(state.slots, state.slots + n, dtype=np.int64)
+        vectors16 = np.asarray(vectors, dtype=np.float16).reshape(n, self.dim)
+        with self._mem:
+            lists = state.dense.assign(vectors16)
+        state.vectors.append(state.slots, vectors16, lists)
+        rows = [NewPassage(p.article_id, p.start, p.end, p.text, int(pid)) for p, pid in zip(passages, pids)]
+        try:
+            with state.store.transaction() as db:
+                state.store.insert(db, articles, rows)
+                state.store.set_meta(db, slots=state.slots + n, version=state.version + 1)
+        except sqlite3.OperationalError as exc:  # e.g. "database or disk is full": rolled back
+            raise OSError(errno.EIO, f"Could not save to {state.store.path}: {exc} (the previous state is kept)") from exc
+        with self._mem:
+            state.dense.add(pids, vectors16, lists)
+            state.slots += n
+            state.version += 1
+        if state.dense.kind == "flat" and len(state.dense) > self.ann_threshold:
+            try:
+                self._to_ivf(state)
+            except (OSError, sqlite3.OperationalError) as exc:  # the batch is saved; search stays exact
+                log.warning("Could not switch %s to an IVF index (%s); searching exactly for now", state.folder, exc)
+
+    def _to_ivf(self, state: _Open) -> None:
+        """Switch a library that outgrew exact search to IVF (once: trains, assigns every passage)."""
+        live = state.store.live_pids()
+        centroids = train_centroids(state.vectors, live, self.dim)
+        ivf = DenseIndex(self.dim, centroids)
+        lists = np.full(state.slots, -1, dtype=np.int64)
+        for first, block, _ in state.vectors.chunks(state.slots):
+            lists[first:first + len(block)] = ivf.assign(block)
+        tmp = state.folder / (CENTROID_FILE + ".tmp")
+        with open(tmp, "wb") as f:
+            np.save(f, centroids, allow_pickle=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, state.folder / CENTROID_FILE)
+        state.vectors.replace_lists(lists)
+        with state.store.transaction() as db:
+            state.store.set_meta(db, dense="ivf", version=state.version + 1)
+        dead, _ = state.store.dead()
+        ivf = DenseIndex.load(state.vectors, self.dim, state.slots, dead, centroids)
+        with self._mem:
+            state.dense = ivf
+            state.version += 1
+        log.info("Switched to an IVF index (%d lists) over %d passages", len(centroids), len(live))
+
+    def _chunk(self, article: Article) -> list[Passage]:
+        return chunk_article(article.id, article.text, self.chunk_chars, self.chunk_max_chars, self.overlap_sentences)
+
+    def _embed(self, passages: Sequence[Passage]) -> np.ndarray:
+        if not passages:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.asarray(self.embedder([p.text for p in passages]), dtype=np.float32).reshape(len(passages), self.dim)
 
     def add_articles(self, articles: Sequence[Article], progress: bool = False) -> list[str]:
-        """Chunk, embed and add new articles, then save; returns the ids actually added."""
+        """Chunk, embed and add new articles (committed every ``commit_every``); returns the ids added.
+
+        Embedding happens outside the lock: questions are answered meanwhile."""
+        return self._add(articles, progress, target=None)
+
+    def _add(self, articles: Sequence[Article], progress: bool, target: _Open | None) -> list[str]:
+        unique = list({a.id: a for a in articles}.values())
+        state = target or self._state
+        if state is not None and unique:
+            known = state.store.known(a.id for a in unique)
+            unique = [a for a in unique if a.id not in known]
+        if not unique:
+            return []
+        bar = None
+        if progress and len(unique) > 1:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(unique), desc="indexing", unit="article")
+        added: list[str] = []
+        try:
+            for start in range(0, len(unique), self.commit_every):
+                batch = unique[start:start + self.commit_every]
+                chunks = {a.id: self._chunk(a) for a in batch}
+                vectors = self._embed([p for a in batch for p in chunks[a.id]])
+                added += self._commit_batch(batch, chunks, vectors, target)
+                if bar is not None:
+                    bar.update(len(batch))
+        finally:
+            if bar is not None:
+                bar.close()
+        return added
+
+    def _commit_batch(self, batch: Sequence[Article], chunks: dict[str, list[Passage]], vectors: np.ndarray,
+                      target: _Open | None) -> list[str]:
+        if target is not None:
+            self._commit(target, batch, [p for a in batch for p in chunks[a.id]], vectors)
+            return [a.id for a in batch]
         with self._writing():
-            new = []
-            seen: set[str] = set()
-            for article in articles:
-                if article.id not in self.articles and article.id not in seen:
-                    new.append(article)
-                    seen.add(article.id)
-            if not new:
+            state = self._create_if_missing()
+            known = state.store.known(a.id for a in batch)  # another writer may have added some meanwhile
+            keep = [a for a in batch if a.id not in known]
+            if not keep:
                 return []
-            passages = [
-                p for a in new
-                for p in chunk_article(a.id, a.text, self.chunk_chars, self.chunk_max_chars, self.overlap_sentences)
-            ]
-            vectors = self.embedder([p.text for p in passages], progress=progress) if passages else None
-            self._commit(
-                articles={**self.articles, **{a.id: a for a in new}},
-                passages=self.passages + passages,
-                vectors=np.vstack([self.vectors, vectors]) if vectors is not None else self.vectors,
-                appended=len(passages),
-            )
-            return [a.id for a in new]
+            rows, offset = [], 0
+            for a in batch:
+                n = len(chunks[a.id])
+                if a.id not in known:
+                    rows.extend(range(offset, offset + n))
+                offset += n
+            self._commit(state, keep, [p for a in keep for p in chunks[a.id]], vectors[rows])
+            return [a.id for a in keep]
 
     def remove(self, article_ids: str | Iterable[str]) -> list[str]:
         """Remove articles (and their passages) by id; returns the ids that were present."""
-        ids = {article_ids} if isinstance(article_ids, str) else set(article_ids)
+        ids = [article_ids] if isinstance(article_ids, str) else list(dict.fromkeys(article_ids))
         with self._writing():
-            present = [i for i in self.articles if i in ids]
+            state = self._state
+            if state is None:
+                return []
+            known = state.store.known(ids)
+            present = [i for i in ids if i in known]
             if not present:
                 return []
-            keep = [i for i, p in enumerate(self.passages) if p.article_id not in ids]
-            self._commit(
-                articles={k: v for k, v in self.articles.items() if k not in ids},
-                passages=[self.passages[i] for i in keep],
-                vectors=self.vectors[keep],
-                appended=None,
-            )
+            with state.store.transaction() as db:
+                freed = [pid for aid in present for pid in state.store.delete(db, aid)]
+                state.store.set_meta(db, version=state.version + 1)
+            with self._mem:
+                state.dense.remove(freed)
+                state.version += 1
+                state.removed_seq = state.store.dead(state.removed_seq)[1]
             return present
 
     def rebuild(self, articles: Sequence[Article], progress: bool = False) -> int:
-        """Replace the whole index by ``articles`` re-chunked and re-embedded with the current settings."""
+        """Replace the whole index by ``articles`` re-chunked and re-embedded with the current settings
+        (into a new store folder: the old one stays readable until the new one is complete)."""
         with self._writing():
-            self.articles, self.passages, self._by_article = {}, [], {}
-            self.vectors = np.zeros((0, self.dim), dtype=np.float32)
-            self._faiss = None
-        self.add_articles(articles, progress=progress)
-        return len(self.articles)
+            state = self._new_store(self._next_folder())
+            try:
+                self._add(articles, progress, target=state)
+            except BaseException:
+                state.store.close()
+                shutil.rmtree(state.folder, ignore_errors=True)
+                raise
+            opened = self._publish(state)
+        return len(opened.store.articles)
 
-    def _commit(self, articles: dict[str, Article], passages: list[Passage], vectors: np.ndarray,
-                appended: int | None) -> None:
-        """Write a new generation, swap CURRENT, then adopt the new state in memory."""
-        old_faiss = self._faiss
-        faiss_index = self._build_faiss(vectors, old_faiss if appended is not None else None, appended)
-        name = self._save(articles, passages, vectors, faiss_index)
-        self.articles, self.passages, self.vectors, self._faiss = articles, passages, vectors, faiss_index
-        self.generation = name
-        self._derive()
+    # ---- reading ----------------------------------------------------------------------------------
+    @property
+    def articles(self) -> Mapping[str, Article]:
+        """``id -> Article`` (read from SQLite on demand)."""
+        state = self._state
+        return state.store.articles if state is not None else {}
 
-    def _build_faiss(self, vectors: np.ndarray, previous, appended: int | None):
-        import faiss
+    @property
+    def generation(self) -> str:
+        """Changes with every commit (for callers checking that nothing changed)."""
+        state = self._state
+        return f"{state.name}:{state.version}" if state is not None else ""
 
-        want_ann = len(vectors) > self.ann_threshold
-        if previous is not None and appended is not None and (not want_ann or isinstance(previous, faiss.IndexHNSWFlat)) \
-                and previous.ntotal == len(vectors) - appended:
-            index = faiss.clone_index(previous)
-            if appended:
-                index.add(np.ascontiguousarray(vectors[-appended:]))
-            return index
-        if want_ann:
-            log.info("Building HNSW index over %d passages", len(vectors))
-            index = faiss.IndexHNSWFlat(self.dim, 32, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = 80
-        else:
-            index = faiss.IndexFlatIP(self.dim)
-        if len(vectors):
-            index.add(np.ascontiguousarray(vectors))
-        return index
+    @property
+    def passages(self) -> list[Passage]:
+        """Every passage in storage order (loads them all: for tests and tools, not for serving)."""
+        state = self._state
+        if state is None:
+            return []
+        return [p for aid in state.store.articles for _, p in state.store.passages_of(aid)]
 
-    def _save(self, articles: dict[str, Article], passages: list[Passage], vectors: np.ndarray, faiss_index) -> str:
-        import faiss
+    @property
+    def vectors(self) -> np.ndarray:
+        """The vectors of :attr:`passages`, in the same order (float32; loads them all)."""
+        state = self._state
+        if state is None:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        pids = [pid for aid in state.store.articles for pid, _ in state.store.passages_of(aid)]
+        return state.vectors.read(pids)
 
-        gens = sorted(p.name for p in self.directory.iterdir() if _GEN.match(p.name))
-        number = int(gens[-1][4:]) + 1 if gens else 1
-        name = f"gen-{number:06d}"
-        # we hold the write lock: any temporary folder left is from a writer that died mid-save
-        for stale in self.directory.glob(".tmp-*"):
-            shutil.rmtree(stale, ignore_errors=True)
-        tmp = self.directory / f".tmp-{name}-{os.getpid()}"
-        tmp.mkdir()
-        try:
-            files = {
-                "articles.json": json.dumps([a.to_dict() for a in articles.values()], ensure_ascii=False).encode(),
-                "passages.json": json.dumps([[p.article_id, p.start, p.end] for p in passages]).encode(),
-            }
-            for file, data in files.items():
-                _write_bytes(tmp / file, data)
-            with open(tmp / "vectors.npy", "wb") as f:
-                np.save(f, vectors.astype(np.float32, copy=False), allow_pickle=False)
-                f.flush()
-                os.fsync(f.fileno())
-            _write_bytes(tmp / "dense.faiss", faiss.serialize_index(faiss_index).tobytes())
-            manifest = {
-                "format": FORMAT_VERSION,
-                "embed_model": self.embed_model,
-                "dim": self.dim,
-                "faiss": type(faiss_index).__name__,
-                "chunk_chars": self.chunk_chars,
-                "chunk_max_chars": self.chunk_max_chars,
-                "overlap_sentences": self.overlap_sentences,
-                "articles": len(articles),
-                "passages": len(passages),
-                "saved": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "files": {p.name: p.stat().st_size for p in tmp.iterdir()},
-            }
-            _write_bytes(tmp / "manifest.json", json.dumps(manifest, indent=1).encode())
-            _fsync_dir(tmp)
-            os.replace(tmp, self.directory / name)
-            _write_bytes(self.directory / "CURRENT.tmp", (name + "\n").encode())
-            os.replace(self.directory / "CURRENT.tmp", self.directory / "CURRENT")
-            _fsync_dir(self.directory)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        for old in gens:  # older generations, and any a dead writer renamed but never made current
-            shutil.rmtree(self.directory / old, ignore_errors=True)
-        log.info("Saved %s: %d articles, %d passages", name, len(articles), len(passages))
-        return name
-
-    def _rebuild_search(self) -> None:
-        self._faiss = self._build_faiss(self.vectors, None, None)
-        self._derive()
-
-    def _derive(self) -> None:
-        """What is computed from the passages, not stored: the BM25 index and the rows of each article."""
-        self._bm25 = BM25.build(p.text for p in self.passages)
-        self._by_article = {}
-        for i, p in enumerate(self.passages):
-            self._by_article.setdefault(p.article_id, []).append(i)
-
-    # ---- searching ----------------------------------------------------------------------------
     def __len__(self) -> int:
-        return len(self.passages)
+        state = self._state
+        return state.store.passage_count() if state is not None else 0
 
     def passages_of(self, article_id: str) -> list[Passage]:
         """An article's passages in reading order."""
-        with self._lock:
-            return [self.passages[i] for i in self._by_article.get(article_id, ())]
+        state = self._state
+        return [p for _, p in state.store.passages_of(article_id)] if state is not None else []
 
     def search(self, query: str, k: int = 4, article_ids: Iterable[str] | None = None,
                lexical_weight: float = 0.3) -> list[Hit]:
         """Top ``k`` passages by fused dense + BM25 score, optionally within some articles."""
-        with self._lock:
-            if not self.passages or not query.strip():
+        state = self._state
+        if state is None or not query.strip():
+            return []
+        qvec = np.asarray(self.embedder(query), dtype=np.float32).reshape(-1)
+        n_cand = max(4 * k, 20)
+        within: list[int] | None = None
+        if article_ids is not None:
+            within = state.store.pids_of(article_ids)
+            if not within:
                 return []
-            qvec = np.asarray(self.embedder(query), dtype=np.float32).reshape(1, -1)
-            n_cand = max(4 * k, 20)
-            rows: set[int] | None = None
-            dense: dict[int, float] = {}
-            if article_ids is not None:
-                wanted = set(article_ids)
-                rows = {i for a in wanted for i in self._by_article.get(a, ())}
-                if not rows:
-                    return []
-                idx = np.fromiter(rows, dtype=np.int64)
-                sims = self.vectors[idx] @ qvec[0]
-                top = np.argsort(-sims)[:n_cand]
-                dense = {int(idx[t]): float(sims[t]) for t in top}
+            sims = state.vectors.read(within) @ qvec
+            top = np.argsort(-sims)[:n_cand]
+            dense = {within[t]: float(sims[t]) for t in top}
+        else:
+            with self._mem:
+                dense = state.dense.search(qvec, n_cand)
+            if not dense:
+                return []
+        candidates = set(dense)
+        stats = state.store.term_stats(query) if lexical_weight > 0 else None
+        if stats is not None:
+            if within is not None and len(within) <= 300:
+                candidates.update(within)  # few: score them all
             else:
-                if hasattr(self._faiss, "hnsw"):
-                    self._faiss.hnsw.efSearch = max(256, n_cand)  # recall@10 0.999 at 100k, 0.84 at 1M
-                sims, ids = self._faiss.search(qvec, min(n_cand, len(self.passages)))
-                dense = {int(i): float(s) for i, s in zip(ids[0], sims[0]) if i >= 0}
-            lexical = self._bm25.scores(query, rows) if lexical_weight > 0 else {}
-            lex_top = sorted(lexical, key=lexical.get, reverse=True)[:n_cand]
-            candidates = set(dense) | set(lex_top)
-            missing = [r for r in candidates if r not in dense]
-            if missing:
-                sims = self.vectors[missing] @ qvec[0]
-                dense.update({r: float(s) for r, s in zip(missing, sims)})
-            lex_max = max((lexical[r] for r in candidates if r in lexical), default=0.0) or 1.0
-            hits = []
-            for r in candidates:
-                lex = lexical.get(r, 0.0) / lex_max
-                score = (1 - lexical_weight) * dense[r] + lexical_weight * lex
-                p = self.passages[r]
-                hits.append(Hit(p, self.articles[p.article_id].title, score, dense[r], lex))
-            hits.sort(key=lambda h: h.score, reverse=True)
-            return hits[:k]
+                candidates.update(state.store.lexical_candidates(query, n_cand, within, stats))
+        found = state.store.passages(list(candidates))
+        lexical = state.store.bm25(query, {pid: p.text for pid, (p, _) in found.items()}, stats) if stats else {}
+        if within is not None and len(within) <= 300:  # keep the lexical top n_cand, as for a library search
+            top = set(sorted(lexical, key=lexical.get, reverse=True)[:n_cand]) | set(dense)
+            found = {pid: v for pid, v in found.items() if pid in top}
+        missing = [p for p in found if p not in dense]
+        if missing:
+            dense.update(zip(missing, (state.vectors.read(missing) @ qvec).tolist()))
+        lex_max = max((lexical.get(pid, 0.0) for pid in found), default=0.0) or 1.0
+        hits = []
+        for pid, (passage, title) in found.items():
+            lex = lexical.get(pid, 0.0) / lex_max
+            hits.append(Hit(passage, title, (1 - lexical_weight) * dense[pid] + lexical_weight * lex, dense[pid], lex))
+        hits.sort(key=lambda h: h.score, reverse=True)
+        return hits[:k]

@@ -1,10 +1,11 @@
-"""A small in-memory BM25 index over passages, for hybrid retrieval."""
+"""Word tokens for lexical matching: the terms SQLite FTS5 indexes (BM25) and grounding compares."""
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections import Counter, defaultdict
-from typing import Iterable
+from collections import Counter
+from typing import Mapping
 
 STOPWORDS = frozenset(
     """a an and are as at be been but by did do does for from had has have he her his how i if in into is it
@@ -30,46 +31,39 @@ def _stem(token: str) -> str:
     return token
 
 
-class BM25:
-    """Okapi BM25 over a list of documents; rows align with the dense index."""
+def fts_terms(text: str) -> str:
+    """The text as FTS5 indexes it: our tokens joined by spaces (stopwords out, light stemming in)."""
+    return " ".join(tokenize(text))
 
-    def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
-        self.k1, self.b = k1, b
-        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        self.lengths: list[int] = []
 
-    @classmethod
-    def build(cls, texts: Iterable[str]) -> "BM25":
-        index = cls()
-        for text in texts:
-            index.add(text)
-        return index
+def fts_query(text: str) -> str:
+    """An FTS5 MATCH expression that matches any of the query's tokens (quoted: no operators)."""
+    return " OR ".join(f'"{t}"' for t in dict.fromkeys(tokenize(text)))
 
-    def add(self, text: str) -> None:
-        row = len(self.lengths)
-        counts = Counter(tokenize(text))
-        for term, tf in counts.items():
-            self.postings[term].append((row, tf))
-        self.lengths.append(sum(counts.values()))
 
-    def __len__(self) -> int:
-        return len(self.lengths)
+def bm25_scores(query: str, texts: Mapping[int, str], passages: int, avg_len: float, df: Mapping[str, int],
+                k1: float = 1.2, b: float = 0.75) -> dict[int, float]:
+    """Okapi BM25 of a few candidate passages (``pid -> text``) for ``query``, with the library's
+    statistics (passage count, mean length in tokens, document frequency of each query token)."""
+    terms = [t for t in dict.fromkeys(tokenize(query)) if df.get(t)]
+    if not terms or passages <= 0:
+        return {}
+    idf = {t: math.log(1 + (passages - df[t] + 0.5) / (df[t] + 0.5)) for t in terms}
+    avg_len = avg_len or 1.0
+    out: dict[int, float] = {}
+    for pid, text in texts.items():
+        length, counts = 0, Counter()
+        for word, n in Counter(_TOKEN.findall(text.lower())).items():  # stem each distinct word once
+            if word not in STOPWORDS:
+                length += n
+                stem = _stem_memo(word)
+                if stem in idf:
+                    counts[stem] += n
+        norm = k1 * (1 - b + b * length / avg_len)
+        score = sum(idf[t] * tf * (k1 + 1) / (tf + norm) for t, tf in counts.items())
+        if score > 0:
+            out[pid] = score
+    return out
 
-    def scores(self, query: str, rows: set[int] | None = None) -> dict[int, float]:
-        """BM25 score of every document that shares a term with ``query`` (optionally only ``rows``)."""
-        n = len(self.lengths)
-        if n == 0:
-            return {}
-        avg = sum(self.lengths) / n or 1.0
-        out: dict[int, float] = defaultdict(float)
-        for term in set(tokenize(query)):
-            plist = self.postings.get(term)
-            if not plist:
-                continue
-            idf = math.log(1 + (n - len(plist) + 0.5) / (len(plist) + 0.5))
-            for row, tf in plist:
-                if rows is not None and row not in rows:
-                    continue
-                norm = tf + self.k1 * (1 - self.b + self.b * self.lengths[row] / avg)
-                out[row] += idf * tf * (self.k1 + 1) / norm
-        return dict(out)
+
+_stem_memo = functools.lru_cache(maxsize=100_000)(_stem)

@@ -3,10 +3,12 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 
+import numpy as np
 
 from conftest import ROOT
 
@@ -18,9 +20,27 @@ def _articles(folder, count):
         (folder / f"story-{i:02d}.txt").write_text(f"Story number {i} headline\n\n{body}\n", encoding="utf-8")
 
 
+def _store(index):
+    return index / (index / "CURRENT").read_text().strip()
+
+
+def _committed(index):
+    """Articles committed so far, read the way another process would (0 before the first commit)."""
+    if not (index / "CURRENT").exists():
+        return 0
+    db = sqlite3.connect(_store(index) / "library.sqlite")
+    try:
+        return db.execute("SELECT count(*) FROM articles").fetchone()[0]
+    except sqlite3.OperationalError:  # tables not created yet
+        return 0
+    finally:
+        db.close()
+
+
 def _ingest(index, folder):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "qa_bot", "--index", str(index), "ingest", str(folder)],
+    return subprocess.Popen([sys.executable, "-m", "qa_bot", "--index", str(index), "ingest", str(folder),
+                             "--batch", "4"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -34,6 +54,8 @@ def _check_index(index, minilm):
         assert passages, f"article {aid} has no passages"
         assert passages[0].start == 0 and passages[-1].end == len(article.text)
     assert idx.vectors.shape[0] == len(idx.passages)
+    sample = idx.passages[:12]
+    assert np.allclose(idx.vectors[:12], minilm([p.text for p in sample]), atol=3e-3)
     return idx
 
 
@@ -44,12 +66,12 @@ def test_sigkill_during_folder_ingest_loses_no_committed_article(tmp_path, minil
     index = tmp_path / "index"
     seen_counts = []
     for attempt in range(3):
-        before = (index / "CURRENT").read_text() if (index / "CURRENT").exists() else ""
+        before = _committed(index)
         proc = _ingest(index, folder)
         deadline = time.time() + 300
         # kill shortly after the next batch is committed: mid-ingest, at a varying point of the next batch
         while time.time() < deadline and proc.poll() is None:
-            if (index / "CURRENT").exists() and (index / "CURRENT").read_text() != before:
+            if _committed(index) != before:
                 break
             time.sleep(0.05)
         time.sleep(rng.uniform(0.0, 0.6))
@@ -63,11 +85,10 @@ def test_sigkill_during_folder_ingest_loses_no_committed_article(tmp_path, minil
     assert proc.returncode == 0, err.decode()
     idx = _check_index(index, minilm)
     assert len(idx.articles) == 40
-    # leftovers of killed writers are cleaned up by the next save: one generation, no temp folders
+    # leftovers of killed writers are harmless: one store folder, no temporary ones
     assert not [p for p in index.iterdir() if p.name.startswith(".tmp")]
-    gens = [p.name for p in index.iterdir() if p.name.startswith("gen-")]
-    assert gens == [(index / "CURRENT").read_text().strip()]
-    assert json.loads((index / gens[0] / "manifest.json").read_text())["articles"] == 40
+    stores = [p.name for p in index.iterdir() if p.name.startswith("store-")]
+    assert stores == [_store(index).name]
 
 
 def test_corrupt_index_cli_names_file_and_rebuild_keeps_data(tmp_path):
@@ -76,13 +97,37 @@ def test_corrupt_index_cli_names_file_and_rebuild_keeps_data(tmp_path):
     run = lambda *args: subprocess.run([sys.executable, "-m", "qa_bot", "--index", str(index), *args],  # noqa: E731
                                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert run("ingest", str(ROOT / "seeds")).returncode == 0
-    gen = (index / "CURRENT").read_text().strip()
-    damaged = index / gen / "passages.json"
-    damaged.write_text('{"broken": ')
+    damaged = _store(index) / "vectors.f16"
+    damaged.write_bytes(damaged.read_bytes()[:100])
     out = run("list")
     assert out.returncode == 2
-    assert "passages.json" in out.stderr and "rebuild" in out.stderr
+    assert "vectors.f16" in out.stderr and "rebuild" in out.stderr
     assert damaged.exists()
     assert run("rebuild").returncode == 0
     listed = run("list")
     assert listed.returncode == 0 and "Biden and Putin" in listed.stdout
+
+
+def test_cli_opens_an_index_of_the_old_layout_through_a_migration(tmp_path, minilm):
+    from qa_bot.articles import make_article
+    from qa_bot.chunking import chunk_article
+
+    index = tmp_path / "index"
+    gen = index / "gen-000002"
+    gen.mkdir(parents=True)
+    article = make_article((ROOT / "seeds" / "biden-putin-ukraine-call.txt").read_text(encoding="utf-8"))
+    passages = chunk_article(article.id, article.text)
+    (gen / "articles.json").write_text(json.dumps([article.to_dict()]))
+    (gen / "passages.json").write_text(json.dumps([[p.article_id, p.start, p.end] for p in passages]))
+    np.save(gen / "vectors.npy", minilm([p.text for p in passages]))
+    (gen / "dense.faiss").write_bytes(b"x")
+    files = {p.name: p.stat().st_size for p in gen.iterdir()}
+    (gen / "manifest.json").write_text(json.dumps({"format": 1, "embed_model": "all-minilm-l6-v2",
+                                                   "dim": minilm.dim, "files": files}))
+    (index / "CURRENT").write_text("gen-000002\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-m", "qa_bot", "--index", str(index), "list"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert "Migrating" in out.stderr and "Biden and Putin" in out.stdout
+    assert _store(index).name.startswith("store-") and not gen.exists()

@@ -1,0 +1,286 @@
+"""Articles, passages and their BM25 index in one SQLite database (WAL mode, FTS5).
+
+One row per article (its full text), one row per passage (offsets into that text, and the row of its
+vector in the vector file: ``pid``), and a contentless FTS5 table over the passages' tokens, so adding
+or removing an article writes only its own rows. Readers see the last committed transaction and never
+wait for a writer (WAL); every write is one transaction, so a crash keeps all of it or none of it.
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .articles import Article
+from .chunking import Passage
+from .lexical import bm25_scores, fts_query, fts_terms, tokenize
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles(
+    seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL, text TEXT NOT NULL,
+    source TEXT NOT NULL, date TEXT NOT NULL, added TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS passages(
+    pid INTEGER PRIMARY KEY, article INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS passages_article ON passages(article);
+CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
+    terms, content='', tokenize='unicode61 remove_diacritics 0');
+CREATE VIRTUAL TABLE IF NOT EXISTS passages_vocab USING fts5vocab(passages_fts, row);
+CREATE TABLE IF NOT EXISTS removed(seq INTEGER PRIMARY KEY AUTOINCREMENT, pid INTEGER NOT NULL);
+"""
+DB_FILE = "library.sqlite"
+
+
+@dataclass
+class NewPassage:
+    """A passage about to be stored: its article, offsets and vector row."""
+
+    article_id: str
+    start: int
+    end: int
+    text: str
+    pid: int
+
+
+class Store:
+    """The SQLite side of an index folder; one connection per thread."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / DB_FILE
+        self._local = threading.local()
+        self._cache: OrderedDict[str, Article] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self.articles = ArticleMap(self)
+
+    # ---- connections and metadata -----------------------------------------------------------------
+    @property
+    def db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")  # a commit survives power loss, not only kill -9
+            conn.execute("PRAGMA busy_timeout=60000")
+            self._local.conn = conn
+        return conn
+
+    def create(self, meta: dict[str, str]) -> None:
+        """Make the tables (in a new folder) and write the metadata."""
+        self.db.executescript(SCHEMA)
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, str(v)) for k, v in meta.items()])
+
+    def meta(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT key, value FROM meta"))
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def transaction(self) -> "_Transaction":
+        return _Transaction(self.db)
+
+    # ---- reading ----------------------------------------------------------------------------------
+    def article(self, article_id: str) -> Article | None:
+        with self._cache_lock:
+            if article_id in self._cache:
+                self._cache.move_to_end(article_id)
+                return self._cache[article_id]
+        row = self.db.execute("SELECT id, title, text, source, date, added FROM articles WHERE id = ?",
+                              (article_id,)).fetchone()
+        if row is None:
+            return None
+        article = Article(*row)
+        with self._cache_lock:
+            self._cache[article_id] = article
+            while len(self._cache) > 64:
+                self._cache.popitem(last=False)
+        return article
+
+    def known(self, ids: Iterable[str]) -> set[str]:
+        """Which of ``ids`` are stored."""
+        ids = list(ids)
+        found: set[str] = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self.db.execute(f"SELECT id FROM articles WHERE id IN ({marks})", chunk))
+        return found
+
+    def passages_of(self, article_id: str) -> list[tuple[int, Passage]]:
+        """(pid, passage) of an article in reading order."""
+        article = self.article(article_id)
+        if article is None:
+            return []
+        rows = self.db.execute("SELECT p.pid, p.start, p.end FROM passages p JOIN articles a ON p.article = a.seq "
+                               "WHERE a.id = ? ORDER BY p.pid", (article_id,)).fetchall()
+        return [(pid, Passage(article_id, s, e, article.text[s:e])) for pid, s, e in rows]
+
+    def passages(self, pids: Sequence[int]) -> dict[int, tuple[Passage, str]]:
+        """pid -> (passage, article title) for the given passage rows."""
+        out: dict[int, tuple[Passage, str]] = {}
+        if not pids:
+            return out
+        marks = ",".join("?" * len(pids))
+        # substr counts characters (code points) of TEXT, as Python's offsets do; 1-based
+        rows = self.db.execute(f"SELECT p.pid, a.id, p.start, p.end, substr(a.text, p.start + 1, p.end - p.start), "
+                               f"a.title FROM passages p JOIN articles a ON p.article = a.seq WHERE p.pid IN ({marks})",
+                               list(pids)).fetchall()
+        for pid, aid, s, e, text, title in rows:
+            out[pid] = (Passage(aid, s, e, text), title)
+        return out
+
+    def pids_of(self, article_ids: Iterable[str]) -> list[int]:
+        ids = list(article_ids)
+        marks = ",".join("?" * len(ids))
+        return [r[0] for r in self.db.execute(
+            f"SELECT p.pid FROM passages p JOIN articles a ON p.article = a.seq WHERE a.id IN ({marks})", ids)]
+
+    def live_pids(self) -> np.ndarray:
+        """Every stored passage id, ascending."""
+        return np.fromiter((r[0] for r in self.db.execute("SELECT pid FROM passages ORDER BY pid")), dtype=np.int64)
+
+    def dead(self, after: int = 0) -> tuple[np.ndarray, int]:
+        """Removed passage ids (after removal number ``after``) and the last removal number."""
+        rows = self.db.execute("SELECT seq, pid FROM removed WHERE seq > ? ORDER BY seq", (after,)).fetchall()
+        return np.asarray([pid for _, pid in rows], dtype=np.int64), (rows[-1][0] if rows else after)
+
+    def passage_count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM passages").fetchone()[0]
+
+    def lexical_candidates(self, query: str, limit: int, pids: Sequence[int] | None = None,
+                           stats: tuple[int, float, dict[str, int]] | None = None) -> list[int]:
+        """The ``limit`` passages FTS5 ranks best for ``query``'s selective words (optionally among
+        ``pids``). Words in more than ~0.5 % of the passages are left out here, so a query never walks
+        a huge posting list; they still count in :meth:`bm25`, which scores the candidates."""
+        n, _, df = stats or self.term_stats(query)
+        cap = 4000 + n // 200
+        selective = [t for t, d in df.items() if 0 < d <= cap]
+        if not selective:
+            return []
+        sql = "SELECT rowid FROM passages_fts WHERE passages_fts MATCH ?"
+        args: list = [fts_query(" ".join(selective))]
+        if pids is not None and len(pids) <= 30_000:  # SQLite allows 32,766 parameters
+            sql += f" AND rowid IN ({','.join('?' * len(pids))})"
+            args += list(pids)
+        elif pids is not None:
+            wanted = set(pids)
+            rows = self.db.execute(sql + " ORDER BY rank", args)
+            return [pid for (pid,) in rows if pid in wanted][:limit]
+        sql += " ORDER BY rank LIMIT ?"
+        args.append(limit)
+        return [r[0] for r in self.db.execute(sql, args)]
+
+    def term_stats(self, query: str) -> tuple[int, float, dict[str, int]]:
+        """(passage count, mean passage length in tokens, document frequency of each query token)."""
+        meta = dict(self.db.execute("SELECT key, value FROM meta WHERE key IN ('passages', 'tokens')"))
+        n = int(meta.get("passages", 0))
+        avg = int(meta.get("tokens", 0)) / n if n else 0.0
+        df = {}
+        for term in dict.fromkeys(tokenize(query)):
+            row = self.db.execute("SELECT doc FROM passages_vocab WHERE term = ?", (term,)).fetchone()
+            df[term] = row[0] if row else 0
+        return n, avg, df
+
+    def bm25(self, query: str, texts: Mapping[int, str],
+             stats: tuple[int, float, dict[str, int]] | None = None) -> dict[int, float]:
+        """pid -> BM25 score (as Okapi BM25 over the whole library) of the given passages."""
+        n, avg, df = stats or self.term_stats(query)
+        return bm25_scores(query, texts, n, avg, df)
+
+    # ---- writing (inside a transaction) -----------------------------------------------------------
+    @staticmethod
+    def insert(db: sqlite3.Connection, articles: Sequence[Article], passages: Sequence[NewPassage]) -> None:
+        if not articles:
+            return
+        db.executemany("INSERT INTO articles(id, title, text, source, date, added) VALUES (?, ?, ?, ?, ?, ?)",
+                       [(a.id, a.title, a.text, a.source, a.date, a.added) for a in articles])
+        seqs = dict(db.execute(f"SELECT id, seq FROM articles WHERE id IN ({','.join('?' * len(articles))})",
+                               [a.id for a in articles]))
+        db.executemany("INSERT INTO passages(pid, article, start, end) VALUES (?, ?, ?, ?)",
+                       [(p.pid, seqs[p.article_id], p.start, p.end) for p in passages])
+        terms = [fts_terms(p.text) for p in passages]
+        db.executemany("INSERT INTO passages_fts(rowid, terms) VALUES (?, ?)",
+                       [(p.pid, t) for p, t in zip(passages, terms)])
+        _count(db, passages=len(passages), tokens=sum(len(t.split()) for t in terms))
+
+    def delete(self, db: sqlite3.Connection, article_id: str) -> list[int]:
+        """Delete an article, its passages and their FTS rows; returns the freed pids."""
+        article = self.article(article_id)
+        rows = db.execute("SELECT p.pid, p.start, p.end FROM passages p JOIN articles a ON p.article = a.seq "
+                          "WHERE a.id = ?", (article_id,)).fetchall()
+        # a contentless FTS5 table forgets a row when given the exact terms it indexed for it
+        terms = [fts_terms(article.text[s:e]) for _, s, e in rows]
+        db.executemany("INSERT INTO passages_fts(passages_fts, rowid, terms) VALUES ('delete', ?, ?)",
+                       [(pid, t) for (pid, _, _), t in zip(rows, terms)])
+        _count(db, passages=-len(rows), tokens=-sum(len(t.split()) for t in terms))
+        db.executemany("DELETE FROM passages WHERE pid = ?", [(pid,) for pid, _, _ in rows])
+        db.executemany("INSERT INTO removed(pid) VALUES (?)", [(pid,) for pid, _, _ in rows])
+        db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+        with self._cache_lock:
+            self._cache.pop(article_id, None)
+        return [pid for pid, _, _ in rows]
+
+    @staticmethod
+    def set_meta(db: sqlite3.Connection, **values: object) -> None:
+        db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, str(v)) for k, v in values.items()])
+
+
+def _count(db: sqlite3.Connection, **deltas: int) -> None:
+    """Keep the running totals BM25 needs (passage count, tokens) in the same transaction."""
+    db.executemany("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = ?",
+                   [(d, k) for k, d in deltas.items()])
+
+
+class _Transaction:
+    """``with store.transaction() as db:`` — BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.conn = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        elif self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+
+class ArticleMap(Mapping[str, Article]):
+    """Read-only ``id -> Article`` view of the stored articles, read from SQLite on demand (a library
+    of 100,000 articles does not fit in memory as Python strings)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __getitem__(self, article_id: str) -> Article:
+        article = self._store.article(article_id)
+        if article is None:
+            raise KeyError(article_id)
+        return article
+
+    def __contains__(self, article_id: object) -> bool:
+        return isinstance(article_id, str) and self._store.db.execute(
+            "SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return (r[0] for r in self._store.db.execute("SELECT id FROM articles ORDER BY seq").fetchall())
+
+    def __len__(self) -> int:
+        return self._store.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+    def values(self) -> Iterator[Article]:  # type: ignore[override]
+        """Every article, oldest first, streamed (one query, not one per article)."""
+        cursor = self._store.db.execute("SELECT id, title, text, source, date, added FROM articles ORDER BY seq")
+        return (Article(*row) for row in cursor)
