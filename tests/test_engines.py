@@ -155,3 +155,20 @@ def test_unreachable_server_is_a_readable_error():
     engine = make_engine("ignored", Config(llm_url=f"http://127.0.0.1:{free_port()}"))
     with pytest.raises(RuntimeError, match="could not be reached"):
         engine(QUESTION, 4)
+
+
+def test_interrupted_read_ahead_resumes_where_it_stopped(small):
+    long_article = " ".join(f"Paragraph {n}: the harbour board met on day {n} and counted {n * 3} boats." for n in range(120))
+    head = f"Article:\n{long_article}\n\n"
+    messages = [{"role": "system", "content": "Answer briefly."},
+                {"role": "user", "content": f"{head}Question: How many boats on day 7?"}]
+    outcome = {}
+    thread = threading.Thread(target=lambda: outcome.setdefault("warm", small.warm(messages, head)))
+    thread.start()
+    time.sleep(1.5)  # reading the article in the background
+    assert small([{"role": "user", "content": "Say yes."}], 2)  # a user arrives: the reading gives way
+    thread.join()
+    assert outcome["warm"] is False and not small.has_prefix(messages, head)
+    kept = [len(k) for k in small._kept._states]
+    assert any(0 < n for n in kept)  # what was read is kept...
+    assert small.warm(messages, head) and small.has_prefix(messages, head)  # ...and the next attempt completes it

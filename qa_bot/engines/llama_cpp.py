@@ -53,9 +53,12 @@ class KeptPrefixes:
     def put(self, tokens: Sequence[int], state: bytes) -> None:
         if len(state) > self.capacity_bytes:
             return
+        key = tuple(tokens)
         with self._lock:
-            self._states[tuple(tokens)] = state
-            self._states.move_to_end(tuple(tokens))
+            for shorter in [k for k in self._states if len(k) < len(key) and key[:len(k)] == k]:
+                del self._states[shorter]  # a longer state of the same prompt replaces a partial one
+            self._states[key] = state
+            self._states.move_to_end(key)
             while sum(len(s) for s in self._states.values()) > self.capacity_bytes:
                 self._states.popitem(last=False)
 
@@ -225,6 +228,9 @@ class LlamaCppEngine(Engine):
             return False
         try:
             if not self._read(slot, head_ids, len(head_ids), request):
+                held = self._llms[slot].n_tokens  # read so far: kept, so the next attempt goes on from there
+                if held >= self.chunk_tokens and list(self._llms[slot]._input_ids[:held]) == head_ids[:held]:
+                    self._keep(slot, head_ids[:held])
                 return False
             self._keep(slot, head_ids)
             return True
