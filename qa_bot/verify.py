@@ -93,3 +93,20 @@ def _prefix_match(term: str, words: set[str]) -> bool:
         return False
     stem = term[:5]
     return any(len(w) >= 5 and w[:5] == stem for w in words)
+
+
+def negation_flip(claim: str, source: str) -> bool:
+    """Does ``claim`` state with the opposite polarity what ``source`` states? True when the claim is
+    negated and the source is not, or when the source negates a word the claim repeats un-negated
+    ("he broke his promise to use the word" vs "he has used the word")."""
+    claim_neg, source_neg = negated(claim), negated(source)
+    if claim_neg and not source_neg:
+        return True
+    if source_neg and not claim_neg:
+        claim_words = content({t.norm for t in tokens(claim)})
+        for m in _NEGATION.finditer(source):
+            after = [t.norm for t in tokens(source[m.end():m.end() + 60])]
+            scope = [w for w in after if w in content(set(after))][:3]
+            if any(w in claim_words for w in scope):
+                return True
+    return False
