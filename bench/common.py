@@ -566,4 +566,7 @@ def summarize_one(summarizer: Any, article: Any, length: str) -> dict[str, Any]:
                 first = time.perf_counter() - t.start
     assert result is not None and not result.cached
     return {"summary": result.summary, "words": result.words, "unsupported": result.unsupported,
+            "sentences": len(result.sentences), "cited": sum(1 for x in result.sentences if x.sources),
+            "checked": result.checked, "note": result.note,
+            "sources": [[(src.start, src.end) for src in x.sources] for x in result.sentences],
             "first_token_s": first, "total_s": t.seconds}
