@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .articles import Article
-from .generator import Preempted
+from .engines.base import Preempted
 
 log = logging.getLogger(__name__)
 

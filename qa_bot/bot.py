@@ -68,25 +68,22 @@ class Bot:
             fresh=fresh,
         )
 
-    def generator(self, name: str, quantize: bool = False):
-        """The loaded generator ``name`` (int8-quantised if asked), loading it on first use."""
+    def generator(self, name: str):
+        """The engine running the generator ``name``, loading it on first use (one per model)."""
         with self._lock:
-            key = f"{name}|int8" if quantize else name
-            if key not in self._generators:
-                from .generator import Generator
+            if name not in self._generators:
+                from .engines import make_engine
 
-                c = self.config
-                self._generators[key] = Generator(name, c.cache_dir, c.threads, quantize, c.prompt_lookup,
-                                                  c.prefix_cache, c.kv_cache_mb)
-            return self._generators[key]
+                self._generators[name] = make_engine(name, self.config)
+            return self._generators[name]
 
     @property
     def answer_generator(self):
-        return self.generator(self.config.answer_model, quantize=self.config.quantize in ("answers", "all"))
+        return self.generator(self.config.answer_model)
 
     @property
     def summary_generator(self):
-        return self.generator(self.config.generator, quantize=self.config.quantize == "all")
+        return self.generator(self.config.generator)
 
     @property
     def answerer(self) -> Answerer:
@@ -171,7 +168,8 @@ class Bot:
             self._ahead = WorkAhead(jobs)
         newest = list(reversed(self.articles()))
         # kept prefixes are bounded by kv_cache_mb: read ahead only the newest articles that fit
-        budget = c.kv_cache_mb * 2**20 // max(1, self.answer_generator.kv_bytes_per_token) if c.read_ahead_tokens else 0
+        per_token = self.answer_generator.kv_bytes_per_token
+        budget = c.kv_cache_mb * 2**20 // per_token if c.read_ahead_tokens and per_token else 0
         fitting = []
         for article in newest:
             budget -= len(article.text) // 4  # about 4 characters per token

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping, TypeVar
 
 ENV_PREFIX = "QA_BOT_"
+ENGINES = ("auto", "llama.cpp", "transformers", "openai")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -43,12 +44,18 @@ class Config:
     embed_model: str = _opt("all-minilm-l6-v2", "embedding model: the packaged default, a HF id or a local path")
     generator: str = _opt("qwen2.5-coder-1.5b", "model for summaries: qwen2.5-coder-1.5b, qwen2.5-coder-0.5b, a HF id or a path")
     answer_generator: str = _opt("", "model for answers (empty: same as --generator)")
-    threads: int = _opt(0, "torch threads (0: all cores)")
-    quantize: str = _opt("all", "int8 (per-channel) dynamic quantisation of the generator: all (one int8 model "
-                         "for answers and summaries), answers (summaries stay float32) or none")
-    prefix_cache: bool = _opt(True, "reuse the key/value cache of fixed prompt prefixes (system prompt)")
+    engine: str = _opt("auto", "what runs the generator: auto (llama.cpp for packaged models and .gguf files, "
+                       "transformers for Hugging Face ids and folders, openai when --llm-url is set), llama.cpp, "
+                       "transformers or openai")
+    llm_url: str = _opt("", "an OpenAI-compatible server (vLLM, llama.cpp server, OpenVINO Model Server, or a pool "
+                        "of them behind a balancer) to generate with instead of a local model")
+    llm_model: str = _opt("", "model name to ask the --llm-url server for (empty: the server's default)")
+    llm_api_key: str = _opt("", "API key for the --llm-url server", secret=True)
+    engine_slots: int = _opt(0, "requests generated at once (0: 1 for a local model, 4 for a server URL)")
+    queue_timeout: float = _opt(300.0, "longest wait (seconds) for the generator before a request is turned away")
+    threads: int = _opt(0, "CPU threads (0: all cores, shared among the slots)")
+    context_tokens: int = _opt(4096, "the local generator's context window in tokens (prompt and reply)")
     kv_cache_mb: int = _opt(512, "memory (MB) for kept prompt prefixes: system prompts and articles read ahead")
-    prompt_lookup: int = _opt(0, "prompt-lookup decoding: tokens proposed per step from the prompt (0: off)")
 
     # chunking
     chunk_chars: int = _opt(700, "target passage length in characters")
@@ -100,11 +107,13 @@ class Config:
             raise ValueError(f"hybrid_weight must be within 0..1, got {self.hybrid_weight}")
         if self.chunk_chars <= 0 or self.chunk_max_chars < self.chunk_chars:
             raise ValueError("chunk_chars must be > 0 and <= chunk_max_chars")
-        aliases = {"false": "none", "0": "none", "off": "none", "no": "none", "true": "all", "1": "all", "on": "all",
-                   "yes": "all"}
-        self.quantize = aliases.get(str(self.quantize).strip().lower(), str(self.quantize).strip().lower())
-        if self.quantize not in ("none", "answers", "all"):
-            raise ValueError(f"quantize must be none, answers or all, got {self.quantize!r}")
+        self.engine = str(self.engine).strip().lower().replace("llamacpp", "llama.cpp").replace("llama_cpp", "llama.cpp")
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        if self.engine == "openai" and not self.llm_url:
+            raise ValueError("engine openai needs --llm-url (the server's address)")
+        if self.engine_slots < 0 or self.queue_timeout <= 0 or self.context_tokens < 512:
+            raise ValueError("engine_slots must be >= 0, queue_timeout > 0 and context_tokens >= 512")
         if self.top_k < 1 or self.context_passages < 1:
             raise ValueError("top_k and context_passages must be >= 1")
 

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from qa_bot.generator import Preempted
+from qa_bot.engines import Preempted
 
 pytestmark = pytest.mark.e2e
 
@@ -62,7 +62,7 @@ def test_articles_read_ahead_are_answered_from_in_full(real_bot, tmp_path):
               models_from=real_bot)
     bot.ensure_seeded()
     article = bot.articles()[-1]
-    bot.answerer.generator._prefixes.clear()  # other tests may have read the seed article already
+    bot.answerer.generator._kept.clear()  # other tests may have read the seed article already
     question = "How many soldiers has Russia moved near Ukraine?"
     excerpts = bot.ask(question)
     assert excerpts.context == "excerpts" and "100,000" in excerpts.answer

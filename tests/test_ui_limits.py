@@ -69,7 +69,7 @@ def small_bot(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("limits")
     bot = Bot(index_dir=folder / "index", cache_dir=folder / "cache", max_question_chars=MAX_QUESTION,
-              max_article_chars=MAX_ARTICLE, max_file_bytes=MAX_FILE, quantize="none")
+              max_article_chars=MAX_ARTICLE, max_file_bytes=MAX_FILE)
     bot._embedder = HashEmbedder()
     bot._generators[bot.config.answer_model] = CannedGenerator()
     bot.ingest_text("Pelican count at Lake Orm\n\nThe sanctuary at Lake Orm counted 73 pelicans this spring, "
