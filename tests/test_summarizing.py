@@ -91,3 +91,11 @@ def test_several_articles_keep_per_sentence_sources(tmp_path, seed_text):
     gen = ScriptedGenerator("1. Biden and Putin spoke about Ukraine.", "1. Scotland's resorts attracted 373,782 customers.")
     summary = Summarizer(gen, tmp_path)([a, b])
     assert {s.sources[0].article_id for s in summary.sentences} == {a.id, b.id}
+
+
+def test_examples_come_from_the_library(seed_text):
+    from qa_bot.examples import example_questions
+
+    questions = example_questions([make_article(seed_text)])
+    assert questions[-1] == "Give me a short summary" and "Who is Dmitry Peskov?" in questions
+    assert example_questions([]) == ["Give me a short summary"]
