@@ -21,6 +21,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+try:  # llama.cpp before torch: with torch's OpenMP runtime loaded first, llama.cpp's decode segfaults here
+    import llama_cpp  # noqa: F401
+except ImportError:
+    pass
+
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"

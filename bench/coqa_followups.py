@@ -7,6 +7,7 @@ The history passed is the GOLD history: the earlier questions of the story with 
 """
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 import time
@@ -35,11 +36,12 @@ def gold_history(story: Story, turn: int) -> list[tuple[str, str]]:
     return [(q, golds[0]) for q, golds in story.turns[:turn]]
 
 
-def run_turn(bot: Any, story: Story, turn: int, article_id: str) -> dict[str, Any]:
+def run_turn(bot: Any, story: Story, turn: int, article_id: str, without_history: bool = True) -> dict[str, Any]:
     """One turn asked with the gold history and without history, restricted to the story's article."""
     question, golds = story.turns[turn]
     with_h = ask_record(bot, question, golds, history=gold_history(story, turn), article_ids=[article_id])
-    without = ask_record(bot, question, golds, article_ids=[article_id])
+    # turn 1 has no history: the same answer both ways; --no-without-history skips the comparison run
+    without = ask_record(bot, question, golds, article_ids=[article_id]) if turn and without_history else with_h
     return {"story": story.id, "turn": turn + 1, "question": question, "golds": golds,
             "follow_up": with_h["standalone"] is not None, "yes_no": golds[0].strip().lower().rstrip(".") in YES_NO,
             "with_history": with_h, "without_history": without}
@@ -82,6 +84,8 @@ def report(turns: list[dict[str, Any]]) -> dict[str, Any]:
 
 def main() -> int:
     parser = base_parser(__doc__.splitlines()[0], 100, "turns (each asked twice: with and without history)")
+    parser.add_argument("--without-history", action=argparse.BooleanOptionalAction, default=True,
+                        help="also ask turns 2+ without history (the comparison column)")
     parser.add_argument("--turns-per-story", type=int, default=0,
                         help="use only the first N turns of each story (0: all), to spread the limit over stories")
     args = parser.parse_args()
@@ -104,7 +108,7 @@ def main() -> int:
         for n, (s, t) in enumerate(pairs, 1):
             if t == 0 or n == 1:
                 read_ahead(bot, [docs[s].id])  # as the server does in the background once a story is added
-            turns.append(run_turn(bot, stories[s], t, docs[s].id))
+            turns.append(run_turn(bot, stories[s], t, docs[s].id, args.without_history))
             last = turns[-1]
             progress(f"[{n}/{len(pairs)}] story {s} turn {t + 1} {last['question']!r} gold {last['golds'][0]!r}: "
                      f"with history {last['with_history']['answer']!r} (F1 {last['with_history']['f1']:.2f}"
