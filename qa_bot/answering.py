@@ -401,9 +401,10 @@ class Answerer:
                 continue
             article = self.index.articles[block.hit.passage.article_id].text
             lo, hi = span.start, span.end
-            if not span.verbatim:
-                a, b = trim_to_answer(article[lo:hi], question)
-                lo, hi = lo + a, lo + b
+            # the question's own words at the edges are not the answer ("Kremlin spokesman Dmitry Peskov"
+            # for "Who is the Kremlin spokesman?" -> "Dmitry Peskov")
+            a, b = trim_to_answer(article[lo:hi], question)
+            lo, hi = lo + a, lo + b
             lo, hi = expand_number_unit(article, lo, hi)
             context = f"{before} {block.hit.title}"
             out.append(_Support(block, (s, e), lo, hi, span.coverage, about(question, sentence, weights, context),

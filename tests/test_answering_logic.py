@@ -76,10 +76,10 @@ def test_model_saying_not_found_abstains(seeded_index, minilm):
 def test_grounded_answer_has_cited_source_and_highlight(seeded_index, minilm):
     qa = answerer(seeded_index, minilm, "an estimated 100,000 soldiers [1]")
     answer = qa("How many soldiers has Russia moved near Ukraine?")
-    assert answer.found and answer.answer == "an estimated 100,000 soldiers"
+    assert answer.found and answer.answer == "estimated 100,000"
     source = answer.sources[0]
     text = seeded_index.articles[source.article_id].text
-    assert text[source.highlight_start:source.highlight_end] == "an estimated 100,000 soldiers"
+    assert text[source.highlight_start:source.highlight_end] == "estimated 100,000"
     assert "[1]" not in answer.answer
 
 
@@ -150,7 +150,7 @@ def test_article_read_ahead_is_read_whole_from_its_kept_prefix(seeded_index, min
     assert not qa.is_read_ahead(article_id)
     assert qa.read_ahead(article_id) and qa.is_read_ahead(article_id)
     answer = qa("How many soldiers has Russia moved near Ukraine?")
-    assert answer.found and answer.context == "article" and answer.answer == "an estimated 100,000 soldiers"
+    assert answer.found and answer.context == "article" and answer.answer == "estimated 100,000"
     prompt = qa.generator.prompts[-1][-1]["content"]
     head = qa.generator.cached[-1]
     assert head and prompt.startswith(head) and prompt[len(head):].startswith("Question:")
@@ -178,6 +178,6 @@ def test_refused_whole_article_reply_falls_back_to_excerpts(seeded_index, minilm
     qa.read_ahead(article_id)
     pieces = list(qa.stream("How many soldiers has Russia moved near Ukraine?"))
     answer = pieces[-1]
-    assert answer.found and answer.context == "excerpts" and answer.answer == "an estimated 100,000 soldiers"
+    assert answer.found and answer.context == "excerpts" and answer.answer == "estimated 100,000"
     assert qa.generator.cached[0] and qa.generator.cached[1] is None
     assert "10/1/2021" not in "".join(p for p in pieces if isinstance(p, str))  # the refused reply never shows
