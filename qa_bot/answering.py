@@ -11,9 +11,9 @@ import numpy as np
 
 from .chunking import Passage, split_sentences
 from .config import Config
-from .extract import best_span, expand_number_unit, tokens, trim_to_answer
+from .extract import best_span, expand_number_unit, trim_to_answer
 from .followup import evidence as question_evidence
-from .grounding import grounding_score, is_instruction, restore_numbers, says_not_found
+from .grounding import is_instruction, restore_numbers, says_not_found
 from .verify import TermWeights, about, type_matches
 from .index import Hit, PassageIndex
 from .lexical import tokenize
