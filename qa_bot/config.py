@@ -76,9 +76,9 @@ class Config:
     min_relevance: float = _opt(0.22, "below this best dense similarity a topic names no article (find_article)")
     min_dense: float = _opt(0.12, "abstain without asking the model only when the best dense similarity is below "
                             "this AND the passages hold under half of the question's key terms")
-    min_about: float = _opt(0.3, "share of the question's key terms (rare words weigh more) that an answer's "
+    min_about: float = _opt(0.15, "share of the question's key terms (rare words weigh more) that an answer's "
                             "source sentence (or the one before it) must hold")
-    about_margin: float = _opt(0.4, "an answer's source sentence may be this much less about the question than "
+    about_margin: float = _opt(0.3, "an answer's source sentence may be this much less about the question than "
                                "the sentence most about it, no more (catches swapped roles)")
     min_span_coverage: float = _opt(0.5, "share of a reply's informative words its source span must hold")
     follow_up_evidence: float = _opt(0.6, "a question whose key terms the library places below this leans on "
