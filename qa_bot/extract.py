@@ -58,6 +58,8 @@ def norm_word(word: str) -> str:
     if len(w) > 5 and w.endswith("ed"):
         return w[:-2] if not w.endswith("ied") else w[:-3] + "y"
     if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+        w = w[:-1]
+    if len(w) > 4 and w.endswith("e"):  # "surge" ~ "surged" (-> "surg"), "invade" ~ "invaded"
         return w[:-1]
     return w
 
