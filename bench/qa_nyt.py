@@ -140,6 +140,9 @@ def main() -> int:
 
     started = time.time()
     articles = half(load_squad(dataset_path(args, DATA_FILE)), args.half)
+    for position, article in enumerate(articles):  # questions point at their article's place in this half
+        for qa in article.qas:
+            qa.article = position
     chosen = list(range(len(articles)))[: args.articles or None]
     with tempfile.TemporaryDirectory(prefix="qa_bot-bench-") as tmp:
         config = bench_config(args, Path(tmp) / "index")
