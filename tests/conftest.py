@@ -5,6 +5,10 @@ import hashlib
 import os
 from pathlib import Path
 
+try:  # llama.cpp before torch: with torch's OpenMP runtime loaded first, llama.cpp's decode segfaults here
+    import llama_cpp  # noqa: F401
+except ImportError:
+    pass
 import numpy as np
 import pytest
 
