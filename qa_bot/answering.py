@@ -277,21 +277,34 @@ class Answerer:
         blocks = self.article_blocks(article_id)
         return bool(blocks) and self.generator.has_prefix(*self.prompt("?", blocks))
 
-    def _read_ahead_prompt(self, question: str, hits: list[Hit]) -> tuple[list[dict[str, str]], str, list[_Block]] | None:
-        """The prompt over the top hit's whole article when that article was read ahead, with the
-        sentences of other articles' passages scoring close to it; else None."""
+    def _read_ahead_prompt(self, question: str, hits: list[Hit]
+                           ) -> tuple[list[dict[str, str]], str, list[_Block], bool] | None:
+        """The prompt over the top hit's whole article when that article was read ahead (or is the sole,
+        short, article retrieved), with the sentences of other articles' passages scoring close to it;
+        and whether it was read ahead. Else None."""
         if not self.config.read_ahead_tokens:
             return None
         top = hits[0].passage.article_id
         article = self.article_blocks(top, hits)
         messages, head = self.prompt(question, article)
-        if not article or not self.generator.has_prefix(messages, head):
+        if not article:
+            return None
+        kept = self.generator.has_prefix(messages, head)
+        if not kept and not self._sole_short_article(top, hits, article):
             return None
         near = [h for h in hits[: self.config.context_passages]
                 if h.passage.article_id != top and h.dense >= hits[0].dense - 0.1]
         extra = self.select(question, near, limit=max(1, self.config.context_sentences // 2)) if near else []
         messages, head = self.prompt(question, article, extra)
-        return messages, head, article + extra
+        return messages, head, article + extra, kept
+
+    def _sole_short_article(self, article_id: str, hits: list[Hit], blocks: list[_Block]) -> bool:
+        """Is this the only article retrieved, short enough to read whole? A one-article library then
+        reads its article (and keeps it for the next question) instead of a few selected sentences,
+        which can miss the answer when the question's words are not the article's ("phone call" vs
+        "conversation")."""
+        return (all(h.passage.article_id == article_id for h in hits)
+                and self.generator.count_tokens(self._excerpts(blocks)) <= self.config.read_ahead_tokens)
 
     def _span_text(self, hit: Hit, span: tuple[int, int]) -> str:
         return self.index.articles[hit.passage.article_id].text[span[0]:span[1]]
@@ -325,18 +338,23 @@ class Answerer:
             return
         t2 = time.perf_counter()
         whole = self._read_ahead_prompt(standalone, hits)
+        answer: Answer | None = None
+        kept = False
         if whole is not None:
-            # the whole article, read ahead: fast, but the reply is held until checked, since a
-            # reply the checks refuse falls back to excerpts (where the model does better on those)
-            messages, head, blocks = whole
+            # the whole article: the reply is held until checked. One read ahead falls back to
+            # excerpts when refused (the model does better on those); a sole short article read whole
+            # has no better excerpts, so a refused reply is corrected by quoting instead.
+            messages, head, blocks, kept = whole
             raw = yield from self._generate(messages, head, timings, t0, show=False)
             answer = self._judge(raw, blocks, standalone)
+            if not answer.found and not kept and not says_not_found(raw):
+                answer = self._quote(standalone, blocks)
             answer.context = "article"
             if answer.found:
                 yield answer.answer
-            else:
+            elif kept:
                 log.info("Whole-article reply %r refused: trying excerpts", raw)
-        if whole is None or not answer.found:
+        if answer is None or (not answer.found and kept):
             blocks = self.select(standalone, hits)
             raw = yield from self._generate(self.prompt(standalone, blocks)[0], None, timings, t0, show=False)
             answer = self._judge(raw, blocks, standalone)
