@@ -402,8 +402,10 @@ class Answerer:
             out += [(block, span, text[span[0]:span[1]]) for span in block.spans]
         return out
 
-    def supports(self, reply: str, blocks: Sequence[_Block], question: str) -> list[_Support]:
-        """Every sentence read that holds a span supporting the reply, with how well it does."""
+    def supports(self, reply: str, blocks: Sequence[_Block], question: str, topic: str = "") -> list[_Support]:
+        """Every sentence read that holds a span supporting the reply, with how well it does.
+        ``topic``: what the sentence must be about (default: the question; a follow-up with its context)."""
+        asked, question = question, topic or question
         sentences = self._sentences(blocks)
         weights = TermWeights.of([t for _, _, t in sentences])
         out = []
@@ -411,22 +413,22 @@ class Answerer:
         for n, (block, (s, e), sentence) in enumerate(sentences):
             before = sentences[n - 1][2] if n and sentences[n - 1][0] is block else ""
             # a sentence without an answer of the asked kind (no duration for "how long") rivals at half
-            kind = type_matches(question, sentence)
+            kind = type_matches(asked, sentence)
             rival = max(rival, about(question, sentence, weights, f"{before} {block.hit.title}")
                         * (0.5 if kind is False else 1.0))
-            span = best_span(reply, sentence, question, offset=s)
+            span = best_span(reply, sentence, asked, offset=s)
             if span is None:
                 continue
             article = self.index.articles[block.hit.passage.article_id].text
             lo, hi = span.start, span.end
             # the question's own words at the edges are not the answer ("Kremlin spokesman Dmitry Peskov"
             # for "Who is the Kremlin spokesman?" -> "Dmitry Peskov")
-            a, b = trim_to_answer(article[lo:hi], question)
+            a, b = trim_to_answer(article[lo:hi], asked)
             lo, hi = lo + a, lo + b
             lo, hi = expand_number_unit(article, lo, hi)
             context = f"{before} {block.hit.title}"
             out.append(_Support(block, (s, e), lo, hi, span.coverage, about(question, sentence, weights, context),
-                                span.verbatim, type_matches(question, article[lo:hi])))
+                                span.verbatim, type_matches(asked, article[lo:hi])))
         for support in out:
             support.rival = rival
         return out
@@ -443,6 +445,7 @@ class Answerer:
         The answer shown is a span of a sentence the model read; that sentence must hold the question's
         key terms (so a reply that swaps roles, "Biden requested the call", finds no sentence).
         """
+        full, question = question, _asked(question)
         context = " ".join(self._block_text(b) for b in blocks)
         text = restore_numbers(_clean_answer(raw, final=True), context)
         if not text or says_not_found(raw):
@@ -451,7 +454,7 @@ class Answerer:
         cited_blocks = [id(blocks[n - 1]) for n in cited]
         if _YES_NO.match(question) and re.match(r"^\s*(yes|no)\b", text, re.I):
             return self._yes_no(text, blocks, question)
-        found = [s for s in self.supports(text, blocks, question) if self._accepts(s)]
+        found = [s for s in self.supports(text, blocks, question, full) if self._accepts(s)]
         if not found:
             log.info("No sentence supports %r for %r", text, question)
             return Answer(NOT_FOUND_MESSAGE, False)
@@ -475,8 +478,9 @@ class Answerer:
         sentences = self._sentences(blocks)
         if not sentences:
             return Answer(NOT_FOUND_MESSAGE, False)
+        asked = _asked(question)
         weights = TermWeights.of([t for _, _, t in sentences])
-        scored = [(about(question, t, weights, f"{sentences[n - 1][2] if n else ''} {b.hit.title}"), n)
+        scored = [(about(asked, t, weights, f"{sentences[n - 1][2] if n else ''} {b.hit.title}"), n)
                   for n, (b, _, t) in enumerate(sentences)]
         score, n = max(scored)
         if score < self.config.min_about:
@@ -495,6 +499,12 @@ class Answerer:
         hit = support.block.hit
         p = hit.passage
         return Source(p.article_id, hit.title, p.text, p.start, p.end, round(hit.score, 4), support.start, support.end)
+
+
+def _asked(question: str) -> str:
+    """The question itself, without the earlier turn a failed rewrite appends ("(follows: ...)"): the
+    earlier answer's words are not what is asked."""
+    return question.split(" (follows: ")[0]
 
 
 def _clean_answer(raw: str, final: bool) -> str:
