@@ -109,6 +109,16 @@ def limited(items: Sequence[Any], limit: int | None) -> list[Any]:
     return list(items) if not limit or limit <= 0 else list(items[:limit])
 
 
+def half(items: Sequence[Any], which: str | None) -> list[Any]:
+    """The first or second half of a dev split (``which`` None or "all": all of it). Tune on the first
+    half; report the second, untouched."""
+    items = list(items)
+    if not which or which == "all":
+        return items
+    middle = (len(items) + 1) // 2
+    return items[:middle] if which == "first" else items[middle:]
+
+
 def sample(items: Sequence[Any], limit: int | None, seed: int = 0) -> list[Any]:
     """A reproducible random sample of ``limit`` items (all, shuffled, when limit is None or <= 0)."""
     order = list(items)
@@ -394,6 +404,8 @@ def base_parser(description: str, limit_default: int | None, limit_help: str,
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
                         help="folder of the evaluation data (env QA_BOT_BENCH_DATA)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the question sample")
+    parser.add_argument("--half", choices=["first", "second", "all"], default="all",
+                        help="which half of the dev split: tune on the first, report the second")
     parser.add_argument("--out-dir", type=Path, default=RESULTS_DIR, help="where the JSON results go")
     parser.add_argument("-v", "--verbose", action="store_true", help="qa_bot's log messages on stderr")
     if config_flags:
@@ -554,4 +566,7 @@ def summarize_one(summarizer: Any, article: Any, length: str) -> dict[str, Any]:
                 first = time.perf_counter() - t.start
     assert result is not None and not result.cached
     return {"summary": result.summary, "words": result.words, "unsupported": result.unsupported,
+            "sentences": len(result.sentences), "cited": sum(1 for x in result.sentences if x.sources),
+            "checked": result.checked, "note": result.note,
+            "sources": [[(src.start, src.end) for src in x.sources] for x in result.sentences],
             "first_token_s": first, "total_s": t.seconds}

@@ -7,6 +7,7 @@ The history passed is the GOLD history: the earlier questions of the story with 
 """
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 import time
@@ -15,7 +16,7 @@ from typing import Any, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as python bench/coqa_followups.py
 
-from bench.common import (Story, ask_record, base_parser, bench_config, dataset_path, limited,  # noqa: E402
+from bench.common import (Story, ask_record, base_parser, bench_config, dataset_path, half, limited,  # noqa: E402
                           load_coqa, mean, print_table, progress, qa_summary, read_ahead, setup_logging,
                           write_results)
 
@@ -35,15 +36,14 @@ def gold_history(story: Story, turn: int) -> list[tuple[str, str]]:
     return [(q, golds[0]) for q, golds in story.turns[:turn]]
 
 
-def run_turn(bot: Any, story: Story, turn: int, article_id: str) -> dict[str, Any]:
+def run_turn(bot: Any, story: Story, turn: int, article_id: str, without_history: bool = True) -> dict[str, Any]:
     """One turn asked with the gold history and without history, restricted to the story's article."""
-    from qa_bot.answering import is_follow_up
-
     question, golds = story.turns[turn]
     with_h = ask_record(bot, question, golds, history=gold_history(story, turn), article_ids=[article_id])
-    without = ask_record(bot, question, golds, article_ids=[article_id])
+    # turn 1 has no history: the same answer both ways; --no-without-history skips the comparison run
+    without = ask_record(bot, question, golds, article_ids=[article_id]) if turn and without_history else with_h
     return {"story": story.id, "turn": turn + 1, "question": question, "golds": golds,
-            "follow_up": is_follow_up(question), "yes_no": golds[0].strip().lower().rstrip(".") in YES_NO,
+            "follow_up": with_h["standalone"] is not None, "yes_no": golds[0].strip().lower().rstrip(".") in YES_NO,
             "with_history": with_h, "without_history": without}
 
 
@@ -62,7 +62,7 @@ def report(turns: list[dict[str, Any]]) -> dict[str, Any]:
         "all turns": turns,
         "turn 1": [t for t in turns if t["turn"] == 1],
         "turns 2+": [t for t in turns if t["turn"] > 1],
-        "turns 2+ flagged follow-up (qa_bot heuristic)": [t for t in turns if t["turn"] > 1 and t["follow_up"]],
+        "turns 2+ rewritten as follow-up (qa_bot evidence)": [t for t in turns if t["turn"] > 1 and t["follow_up"]],
         "turns 2+ not flagged": [t for t in turns if t["turn"] > 1 and not t["follow_up"]],
         "gold answer yes/no": [t for t in turns if t["yes_no"]],
     }
@@ -84,6 +84,8 @@ def report(turns: list[dict[str, Any]]) -> dict[str, Any]:
 
 def main() -> int:
     parser = base_parser(__doc__.splitlines()[0], 100, "turns (each asked twice: with and without history)")
+    parser.add_argument("--without-history", action=argparse.BooleanOptionalAction, default=True,
+                        help="also ask turns 2+ without history (the comparison column)")
     parser.add_argument("--turns-per-story", type=int, default=0,
                         help="use only the first N turns of each story (0: all), to spread the limit over stories")
     args = parser.parse_args()
@@ -92,7 +94,7 @@ def main() -> int:
     from qa_bot.articles import make_article
 
     started = time.time()
-    stories = load_coqa(dataset_path(args, DATA_FILE))
+    stories = half(load_coqa(dataset_path(args, DATA_FILE)), args.half)
     pairs = select_turns(stories, args.turns_per_story, args.limit)
     used = sorted({s for s, _ in pairs})
     with tempfile.TemporaryDirectory(prefix="qa_bot-bench-") as tmp:
@@ -106,7 +108,7 @@ def main() -> int:
         for n, (s, t) in enumerate(pairs, 1):
             if t == 0 or n == 1:
                 read_ahead(bot, [docs[s].id])  # as the server does in the background once a story is added
-            turns.append(run_turn(bot, stories[s], t, docs[s].id))
+            turns.append(run_turn(bot, stories[s], t, docs[s].id, args.without_history))
             last = turns[-1]
             progress(f"[{n}/{len(pairs)}] story {s} turn {t + 1} {last['question']!r} gold {last['golds'][0]!r}: "
                      f"with history {last['with_history']['answer']!r} (F1 {last['with_history']['f1']:.2f}"
@@ -114,7 +116,7 @@ def main() -> int:
                      f"(F1 {last['without_history']['f1']:.2f})")
     results = {**report(turns), "turns": turns}
     path = write_results("coqa_followups", args.tag, config=config, limit=args.limit, results=results,
-                         params={"turns_per_story": args.turns_per_story, "stories": len(used),
+                         params={"half": args.half, "turns_per_story": args.turns_per_story, "stories": len(used),
                                  "history": "gold (earlier questions with their first gold answer)",
                                  "scoring": "token F1, max over the gold answers (main + additional), abstention = 0"},
                          started=started, out_dir=args.out_dir)

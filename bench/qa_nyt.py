@@ -15,7 +15,7 @@ from typing import Any, Sequence
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as python bench/qa_nyt.py
 
 from bench.common import (QA, QA_HEADERS, SquadArticle, Timer, ask_record, base_parser, bench_config,  # noqa: E402
-                          dataset_path, describe_answer, first_rank, load_squad, paragraph_articles,
+                          dataset_path, describe_answer, first_rank, half, load_squad, paragraph_articles,
                           print_table, progress, qa_row, qa_summary, read_ahead, retrieval_metrics, sample,
                           setup_logging, write_results)
 
@@ -139,7 +139,10 @@ def main() -> int:
     from qa_bot import Bot
 
     started = time.time()
-    articles = load_squad(dataset_path(args, DATA_FILE))
+    articles = half(load_squad(dataset_path(args, DATA_FILE)), args.half)
+    for position, article in enumerate(articles):  # questions point at their article's place in this half
+        for qa in article.qas:
+            qa.article = position
     chosen = list(range(len(articles)))[: args.articles or None]
     with tempfile.TemporaryDirectory(prefix="qa_bot-bench-") as tmp:
         config = bench_config(args, Path(tmp) / "index")
@@ -152,7 +155,7 @@ def main() -> int:
         else:
             results = abstain_mode(bot, articles, chosen, args.limit, args.seed)
     path = write_results(f"qa_nyt-{args.mode}", args.tag, config=config, limit=args.limit, results=results,
-                         params={"mode": args.mode, "articles": len(chosen) if args.mode != "reading" else None,
+                         params={"mode": args.mode, "half": args.half, "articles": len(chosen) if args.mode != "reading" else None,
                                  "retrieval_limit": args.retrieval_limit, "seed": args.seed,
                                  "scoring": "SQuAD v1.1 EM/F1, max over gold answers, abstention scores 0"},
                          started=started, out_dir=args.out_dir)

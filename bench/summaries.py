@@ -1,4 +1,6 @@
-"""Summary quality, CNN/DailyMail and XSum: ROUGE-1/2/L F of qa_bot's summaries vs lead-3 / lead-1.
+"""Summary quality, CNN/DailyMail and XSum: ROUGE-1/2/L F of qa_bot's summaries vs lead-3 / lead-1 and vs
+the article's first N words at each summary's own length; the share of summary sentences whose source check
+passed (the others were replaced by their source sentence) and of sentences with a source.
 
 ROUGE is rouge-score's F-measure with use_stemmer=True and rougeL (not rougeLsum). Every summary is
 written afresh (an empty temporary summary cache).
@@ -15,7 +17,7 @@ from typing import Any, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as python bench/summaries.py
 
-from bench.common import (ROUGE_TYPES, base_parser, bench_config, dataset_path, latency, lead,  # noqa: E402
+from bench.common import (ROUGE_TYPES, base_parser, bench_config, dataset_path, half, latency, lead,  # noqa: E402
                           limited, load_jsonl, mean, print_table, progress, rouge, rouge_scorer, setup_logging,
                           summarize_one, write_results)
 
@@ -51,10 +53,12 @@ def run_dataset(name: str, rows: list[dict[str, Any]], summarizer: Any, scorer: 
         ours = summarize_one(summarizer, article, length)
         ours["rouge"] = rouge(scorer, reference, ours["summary"])
         baseline = lead(article.text, lead_n)
+        first_n = " ".join(article.text.split()[:ours["words"]])
         records.append({
             "article_words": len(article.text.split()),
             "qa_bot": ours,
             "lead": {"summary": baseline, "words": len(baseline.split()), "rouge": rouge(scorer, reference, baseline)},
+            "first_n": {"summary": first_n, "words": len(first_n.split()), "rouge": rouge(scorer, reference, first_n)},
             "reference": {"summary": reference, "words": len(reference.split())},
         })
         progress(f"{name} [{n}/{len(rows)}] {ours['total_s']:.1f}s RL {ours['rouge']['rougeL']:.1f} "
@@ -62,7 +66,11 @@ def run_dataset(name: str, rows: list[dict[str, Any]], summarizer: Any, scorer: 
                  f"{ours['summary'][:100]!r}")
     ours = [r["qa_bot"] for r in records]
     systems = [system_row(f"qa_bot ({length})", records, "qa_bot"), system_row(f"lead-{lead_n}", records, "lead"),
-               system_row("reference", records, "reference")]
+               system_row("reference", records, "reference"),
+               system_row("first N words (N = each summary's length)", records, "first_n")]
+    written = sum(r["sentences"] for r in ours)
+    checked = sum(r["checked"] for r in ours) / (written or 1)
+    cited = sum(r["cited"] for r in ours) / (written or 1)
     unsupported = mean([float(bool(r["unsupported"])) for r in ours])
     first, total = latency([r["first_token_s"] for r in ours if r["first_token_s"] is not None]), \
         latency([r["total_s"] for r in ours])
@@ -74,8 +82,15 @@ def run_dataset(name: str, rows: list[dict[str, Any]], summarizer: Any, scorer: 
                   systems[0]["words"], 100 * unsupported, first["p50"], total["p50"], total["p95"]],
                  [systems[1]["name"], systems[1]["rouge1"], systems[1]["rouge2"], systems[1]["rougeL"],
                   systems[1]["words"], "-", "-", "-", "-"],
+                 [systems[3]["name"], systems[3]["rouge1"], systems[3]["rouge2"], systems[3]["rougeL"],
+                  systems[3]["words"], "-", "-", "-", "-"],
                  [systems[2]["name"], "-", "-", "-", systems[2]["words"], "-", "-", "-", "-"]])
+    print_table(f"{name}: summary sentences and their sources ({written} sentences)",
+                ["sentences with a source %", "model sentences passing the source check %",
+                 "too-short notes"],
+                [[100 * cited, 100 * checked, sum(1 for r in ours if r["note"])]])
     return {"n": len(records), "skipped": skipped, "systems": systems, "unsupported_rate": unsupported,
+            "sentences": written, "cited_rate": cited, "checked_rate": checked,
             "first_token_s": first, "total_s": total, "records": records}
 
 
@@ -89,7 +104,7 @@ def main() -> int:
 
     started = time.time()
     names = list(DATASETS) if args.dataset == "both" else [args.dataset]
-    data = {n: limited(load_jsonl(dataset_path(args, DATASETS[n][0])), args.limit) for n in names}
+    data = {n: limited(half(load_jsonl(dataset_path(args, DATASETS[n][0])), args.half), args.limit) for n in names}
     scorer = rouge_scorer()
     with tempfile.TemporaryDirectory(prefix="qa_bot-bench-") as tmp:
         # summaries cached in a fresh folder: every one is written
@@ -97,7 +112,7 @@ def main() -> int:
         summarizer = Bot(config).summarizer
         results = {n: run_dataset(n, data[n], summarizer, scorer, args.length) for n in names}
     path = write_results("summaries", args.tag, config=config, limit=args.limit, results=results,
-                         params={"datasets": names, "length": args.length,
+                         params={"half": args.half, "datasets": names, "length": args.length,
                                  "rouge": "rouge-score F-measure, use_stemmer=True, rouge1/rouge2/rougeL",
                                  "baselines": {n: f"lead-{DATASETS[n][2]}" for n in names}},
                          started=started, out_dir=args.out_dir)

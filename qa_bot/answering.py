@@ -11,7 +11,10 @@ import numpy as np
 
 from .chunking import Passage, split_sentences
 from .config import Config
-from .grounding import grounding_score, is_instruction, restore_numbers, says_not_found
+from .extract import best_span, expand_number_unit, trim_to_answer
+from .followup import evidence as question_evidence
+from .grounding import is_instruction, restore_numbers, says_not_found
+from .verify import TermWeights, about, type_matches
 from .index import Hit, PassageIndex
 from .lexical import tokenize
 from .streaming import final
@@ -45,11 +48,12 @@ CONDENSE_EXAMPLE = [
     {"role": "assistant", "content": "What did Maria Lopez, who chairs the harbour board, announce?"},
 ]
 
-_FOLLOW_UP = re.compile(
-    r"\b(he|she|it|they|him|her|his|hers|its|their|theirs|them|this|that|these|those|there|then|"
-    r"the same|the other|former|latter|one)\b|^(and|but|so|also|what about|how about|why|when|where)\b",
-    re.IGNORECASE,
+QUOTE_PROMPT = (
+    "You answer a question by copying words from one sentence of a news article. Reply with the shortest "
+    "phrase copied exactly from the sentence that answers the question (a name, number, date or short "
+    "phrase), nothing else. If the sentence does not answer it, reply exactly: NOT FOUND"
 )
+_YES_NO = re.compile(r"^\s*(is|are|was|were|did|do|does|can|could|has|have|had|will|would|should|may|might)\b", re.I)
 
 
 @dataclass
@@ -126,16 +130,34 @@ def normalize_history(history: History | None) -> list[tuple[str, str]]:
     return pairs
 
 
-# words that name nothing by themselves: "How many?", "What else happened?" lean on earlier turns
-_VAGUE = frozenset("many much long old often far else exactly again happen happened mean said say tell".split())
+def is_follow_up(question: str, passages: Sequence[str] = ()) -> bool:
+    """Does the question lean on earlier turns? True when the retrieved ``passages`` do not place it on
+    its own (see :mod:`qa_bot.followup`); without passages, only a question naming nothing is one."""
+    return question_evidence(question, passages).score < 0.6
 
 
-def is_follow_up(question: str) -> bool:
-    """Heuristic: does the question lean on earlier turns (pronouns, "and when...", nothing named)?
+@dataclass
+class _Support:
+    """A sentence read by the model that supports a reply: the block, the sentence and the answer span."""
 
-    Shortness alone is no sign: "Who requested the call?" names what it asks about.
-    """
-    return bool(_FOLLOW_UP.search(question)) or not [t for t in tokenize(question) if t not in _VAGUE]
+    block: "_Block"
+    sentence: tuple[int, int]
+    start: int
+    end: int
+    coverage: float
+    about: float
+    verbatim: bool
+    type_ok: bool | None
+
+    rival: float = 0.0  # how much the sentence most about the question is (it may not hold the answer)
+
+    @property
+    def fit(self) -> float:
+        """About the question, counting an answer of the asked kind (a duration, a date) as half the terms."""
+        return min(1.0, self.about + (0.5 if self.type_ok else 0.0))
+
+    def rank(self, cited: bool) -> tuple:
+        return (self.type_ok is not False, round(self.coverage, 2), round(self.fit, 2), cited, self.verbatim)
 
 
 class Answerer:
@@ -148,11 +170,19 @@ class Answerer:
         self.config = config
 
     # ---- steps --------------------------------------------------------------------------------
-    def standalone(self, question: str, history: History | None) -> str:
-        """Rewrite a follow-up into a self-contained question using the last turns."""
+    def standalone(self, question: str, history: History | None,
+                   article_ids: Iterable[str] | None = None) -> str:
+        """Rewrite a follow-up into a self-contained question using the last turns. A question is a
+        follow-up when the library does not place it on its own (retrieval evidence, not a word list)."""
         pairs = normalize_history(history)[-self.config.history_turns:]
-        if not pairs or not is_follow_up(question):
+        if not pairs:
             return question
+        ids = list(article_ids) if article_ids is not None else None
+        hits = self.index.search(question, self.config.top_k, ids, self.config.hybrid_weight)
+        found = question_evidence(question, [h.passage.text for h in hits])
+        if found.score >= self.config.follow_up_evidence:
+            return question
+        log.info("Follow-up (evidence %.2f): %r", found.score, question)
         convo = "\n".join(f"User: {q}\nAssistant: {a}" for q, a in pairs)
         messages = [
             {"role": "system", "content": CONDENSE_PROMPT},
@@ -247,21 +277,34 @@ class Answerer:
         blocks = self.article_blocks(article_id)
         return bool(blocks) and self.generator.has_prefix(*self.prompt("?", blocks))
 
-    def _read_ahead_prompt(self, question: str, hits: list[Hit]) -> tuple[list[dict[str, str]], str, list[_Block]] | None:
-        """The prompt over the top hit's whole article when that article was read ahead, with the
-        sentences of other articles' passages scoring close to it; else None."""
+    def _read_ahead_prompt(self, question: str, hits: list[Hit]
+                           ) -> tuple[list[dict[str, str]], str, list[_Block], bool] | None:
+        """The prompt over the top hit's whole article when that article was read ahead (or is the sole,
+        short, article retrieved), with the sentences of other articles' passages scoring close to it;
+        and whether it was read ahead. Else None."""
         if not self.config.read_ahead_tokens:
             return None
         top = hits[0].passage.article_id
         article = self.article_blocks(top, hits)
         messages, head = self.prompt(question, article)
-        if not article or not self.generator.has_prefix(messages, head):
+        if not article:
+            return None
+        kept = self.generator.has_prefix(messages, head)
+        if not kept and not self._sole_short_article(top, hits, article):
             return None
         near = [h for h in hits[: self.config.context_passages]
                 if h.passage.article_id != top and h.dense >= hits[0].dense - 0.1]
         extra = self.select(question, near, limit=max(1, self.config.context_sentences // 2)) if near else []
         messages, head = self.prompt(question, article, extra)
-        return messages, head, article + extra
+        return messages, head, article + extra, kept
+
+    def _sole_short_article(self, article_id: str, hits: list[Hit], blocks: list[_Block]) -> bool:
+        """Is this the only article retrieved, short enough to read whole? A one-article library then
+        reads its article (and keeps it for the next question) instead of a few selected sentences,
+        which can miss the answer when the question's words are not the article's ("phone call" vs
+        "conversation")."""
+        return (all(h.passage.article_id == article_id for h in hits)
+                and self.generator.count_tokens(self._excerpts(blocks)) <= self.config.read_ahead_tokens)
 
     def _span_text(self, hit: Hit, span: tuple[int, int]) -> str:
         return self.index.articles[hit.passage.article_id].text[span[0]:span[1]]
@@ -277,10 +320,11 @@ class Answerer:
         t0 = time.perf_counter()
         question = question.strip()
         timings: dict[str, float] = {}
-        standalone = self.standalone(question, history)
+        ids = list(article_ids) if article_ids is not None else None
+        standalone = self.standalone(question, history, ids)
         timings["condense_s"] = time.perf_counter() - t0
         t1 = time.perf_counter()
-        hits = self.index.search(standalone, self.config.top_k, article_ids, self.config.hybrid_weight)
+        hits = self.index.search(standalone, self.config.top_k, ids, self.config.hybrid_weight)
         timings["retrieve_s"] = time.perf_counter() - t1
 
         def finish(answer: Answer) -> Answer:
@@ -289,28 +333,35 @@ class Answerer:
             answer.timings = timings
             return answer
 
-        if not hits or max(h.dense for h in hits) < self.config.min_relevance:
-            log.info("Abstaining: best relevance %.3f < %.3f", max((h.dense for h in hits), default=0.0),
-                     self.config.min_relevance)
+        if not hits or self._no_evidence(standalone, hits):
             yield finish(Answer(NOT_FOUND_MESSAGE, False))
             return
         t2 = time.perf_counter()
         whole = self._read_ahead_prompt(standalone, hits)
+        answer: Answer | None = None
+        kept = False
         if whole is not None:
-            # the whole article, read ahead: fast, but the reply is held until checked, since a
-            # reply the checks refuse falls back to excerpts (where the model does better on those)
-            messages, head, blocks = whole
+            # the whole article: the reply is held until checked. One read ahead falls back to
+            # excerpts when refused (the model does better on those); a sole short article read whole
+            # has no better excerpts, so a refused reply is corrected by quoting instead.
+            messages, head, blocks, kept = whole
             raw = yield from self._generate(messages, head, timings, t0, show=False)
-            answer = self._judge(raw, blocks)
+            answer = self._judge(raw, blocks, standalone)
+            if not answer.found and not kept and not says_not_found(raw):
+                answer = self._quote(standalone, blocks)
             answer.context = "article"
             if answer.found:
                 yield answer.answer
-            else:
+            elif kept:
                 log.info("Whole-article reply %r refused: trying excerpts", raw)
-        if whole is None or not answer.found:
+        if answer is None or (not answer.found and kept):
             blocks = self.select(standalone, hits)
-            raw = yield from self._generate(self.prompt(standalone, blocks)[0], None, timings, t0, show=True)
-            answer = self._judge(raw, blocks)
+            raw = yield from self._generate(self.prompt(standalone, blocks)[0], None, timings, t0, show=False)
+            answer = self._judge(raw, blocks, standalone)
+            if not answer.found and not says_not_found(raw):
+                answer = self._quote(standalone, blocks)
+            if answer.found:
+                yield answer.answer
         timings["generate_s"] = time.perf_counter() - t2
         yield finish(answer)
 
@@ -334,37 +385,126 @@ class Answerer:
                  article_ids: Iterable[str] | None = None) -> Answer:
         return final(self.stream(question, history, article_ids), Answer)
 
-    def _judge(self, raw: str, blocks: list[_Block]) -> Answer:
-        """Turn the model's raw reply into an Answer, abstaining when it is unsupported."""
+    def _no_evidence(self, question: str, hits: list[Hit]) -> bool:
+        """Abstain without asking the model? Only when dense and lexical evidence are both weak: the
+        best passage is far in meaning and the passages hold under half of the question's key terms."""
+        dense = max(h.dense for h in hits)
+        lexical = question_evidence(question, [h.passage.text for h in hits]).support
+        if dense < self.config.min_dense and lexical < 0.5:
+            log.info("Abstaining: best dense %.3f, key terms %.2f", dense, lexical)
+            return True
+        return False
+
+    def _sentences(self, blocks: Sequence[_Block]) -> list[tuple[_Block, tuple[int, int], str]]:
+        out = []
+        for block in blocks:
+            text = self.index.articles[block.hit.passage.article_id].text
+            out += [(block, span, text[span[0]:span[1]]) for span in block.spans]
+        return out
+
+    def supports(self, reply: str, blocks: Sequence[_Block], question: str, topic: str = "") -> list[_Support]:
+        """Every sentence read that holds a span supporting the reply, with how well it does.
+        ``topic``: what the sentence must be about (default: the question; a follow-up with its context)."""
+        asked, question = question, topic or question
+        sentences = self._sentences(blocks)
+        weights = TermWeights.of([t for _, _, t in sentences])
+        out = []
+        rival = 0.0
+        for n, (block, (s, e), sentence) in enumerate(sentences):
+            before = sentences[n - 1][2] if n and sentences[n - 1][0] is block else ""
+            # a sentence without an answer of the asked kind (no duration for "how long") rivals at half
+            kind = type_matches(asked, sentence)
+            rival = max(rival, about(question, sentence, weights, f"{before} {block.hit.title}")
+                        * (0.5 if kind is False else 1.0))
+            span = best_span(reply, sentence, asked, offset=s)
+            if span is None:
+                continue
+            article = self.index.articles[block.hit.passage.article_id].text
+            lo, hi = span.start, span.end
+            # the question's own words at the edges are not the answer ("Kremlin spokesman Dmitry Peskov"
+            # for "Who is the Kremlin spokesman?" -> "Dmitry Peskov")
+            a, b = trim_to_answer(article[lo:hi], asked)
+            lo, hi = lo + a, lo + b
+            lo, hi = expand_number_unit(article, lo, hi)
+            context = f"{before} {block.hit.title}"
+            out.append(_Support(block, (s, e), lo, hi, span.coverage, about(question, sentence, weights, context),
+                                span.verbatim, type_matches(asked, article[lo:hi])))
+        for support in out:
+            support.rival = rival
+        return out
+
+    def _accepts(self, support: _Support) -> bool:
+        """A span covering the reply, in a sentence about the question (not far less so than the sentence
+        most about it: "Biden" in a sentence with "call" loses to "The call, requested by Russian officials")."""
+        return (support.coverage >= self.config.min_span_coverage and support.fit >= self.config.min_about
+                and support.fit >= support.rival - self.config.about_margin and support.type_ok is not False)
+
+    def _judge(self, raw: str, blocks: list[_Block], question: str = "") -> Answer:
+        """Turn the model's raw reply into an extracted, verified Answer, or an abstention.
+
+        The answer shown is a span of a sentence the model read; that sentence must hold the question's
+        key terms (so a reply that swaps roles, "Biden requested the call", finds no sentence).
+        """
+        full, question = question, _asked(question)
         context = " ".join(self._block_text(b) for b in blocks)
         text = restore_numbers(_clean_answer(raw, final=True), context)
         if not text or says_not_found(raw):
             return Answer(NOT_FOUND_MESSAGE, False)
-        score = grounding_score(text, context)
-        if score < self.config.min_grounding:
-            log.info("Abstaining: answer %r grounded at %.2f < %.2f", text, score, self.config.min_grounding)
+        cited = {int(n) for n in re.findall(r"\[(\d+)\]", raw) if 0 < int(n) <= len(blocks)}
+        cited_blocks = [id(blocks[n - 1]) for n in cited]
+        if _YES_NO.match(question) and re.match(r"^\s*(yes|no)\b", text, re.I):
+            return self._yes_no(text, blocks, question)
+        found = [s for s in self.supports(text, blocks, question, full) if self._accepts(s)]
+        if not found:
+            log.info("No sentence supports %r for %r", text, question)
             return Answer(NOT_FOUND_MESSAGE, False)
-        # Trust a citation only if the cited excerpt supports the answer; small models mis-number.
-        cited = sorted({int(n) for n in re.findall(r"\[(\d+)\]", raw) if 0 < int(n) <= len(blocks)})
-        best = max(blocks, key=lambda b: self._support(text, b))
-        used = [blocks[n - 1] for n in cited if self._support(text, blocks[n - 1]) >= self._support(text, best)]
-        used = used or [best]
-        return Answer(text, True, [self._source(text, b) for b in used])
+        best = max(found, key=lambda s: s.rank(id(s.block) in cited_blocks))
+        article = self.index.articles[best.block.hit.passage.article_id].text
+        return Answer(article[best.start:best.end], True, [self._source(best)])
+
+    def _yes_no(self, text: str, blocks: list[_Block], question: str) -> Answer:
+        """"Yes"/"No" with the sentence most about the question as its source (the whole sentence lit)."""
+        sentences = self._sentences(blocks)
+        weights = TermWeights.of([t for _, _, t in sentences])
+        block, (s, e), sentence = max(sentences, key=lambda x: about(question, x[2], weights))
+        if about(question, sentence, weights) < self.config.min_about:
+            return Answer(NOT_FOUND_MESSAGE, False)
+        support = _Support(block, (s, e), s, e, 1.0, 1.0, True, None)
+        return Answer(text.split()[0].strip(",.").capitalize(), True, [self._source(support)])
+
+    def _quote(self, question: str, blocks: list[_Block]) -> Answer:
+        """Ask again, constrained to quote the sentence most about the question; the reply must be a
+        span of that sentence. Corrects a reply no sentence supported (or abstains)."""
+        sentences = self._sentences(blocks)
+        if not sentences:
+            return Answer(NOT_FOUND_MESSAGE, False)
+        asked = _asked(question)
+        weights = TermWeights.of([t for _, _, t in sentences])
+        scored = [(about(asked, t, weights, f"{sentences[n - 1][2] if n else ''} {b.hit.title}"), n)
+                  for n, (b, _, t) in enumerate(sentences)]
+        score, n = max(scored)
+        if score < self.config.min_about:
+            return Answer(NOT_FOUND_MESSAGE, False)
+        block, span, sentence = sentences[n]
+        messages = [{"role": "system", "content": QUOTE_PROMPT},
+                    {"role": "user", "content": f"Sentence: {sentence}\n\nQuestion: {question}"}]
+        raw = self.generator(messages, max_new_tokens=self.config.answer_max_tokens)
+        log.info("Quote from %r: %r", sentence[:80], raw)
+        return self._judge(raw, [_Block(block.hit, [span])], question)
 
     def _block_text(self, block: _Block) -> str:
         return block.text(self.index.articles[block.hit.passage.article_id].text)
 
-    def _support(self, text: str, block: _Block) -> tuple[bool, float]:
-        """How well a block supports an answer: verbatim occurrence first, then word overlap."""
-        block_text = self._block_text(block)
-        return text.rstrip(".").lower() in block_text.lower(), grounding_score(text, block_text)
-
-    def _source(self, answer: str, block: _Block) -> Source:
-        hit = block.hit
-        article = self.index.articles[hit.passage.article_id]
+    def _source(self, support: _Support) -> Source:
+        hit = support.block.hit
         p = hit.passage
-        lo, hi = _locate(answer, article.text, p.start, p.end, block.spans)
-        return Source(p.article_id, hit.title, p.text, p.start, p.end, round(hit.score, 4), lo, hi)
+        return Source(p.article_id, hit.title, p.text, p.start, p.end, round(hit.score, 4), support.start, support.end)
+
+
+def _asked(question: str) -> str:
+    """The question itself, without the earlier turn a failed rewrite appends ("(follows: ...)"): the
+    earlier answer's words are not what is asked."""
+    return question.split(" (follows: ")[0]
 
 
 def _clean_answer(raw: str, final: bool) -> str:
@@ -379,13 +519,3 @@ def _clean_answer(raw: str, final: bool) -> str:
             text = text[: sentences[1][1]]
         text = text.strip().strip('"').strip()
     return text
-
-
-def _locate(answer: str, article_text: str, start: int, end: int, spans: list[tuple[int, int]]) -> tuple[int, int]:
-    """Article offsets of the answer inside the passage, else of the sentence that best supports it."""
-    passage = article_text[start:end]
-    core = answer.rstrip(".")
-    pos = passage.lower().find(core.lower()) if len(core) >= 2 else -1
-    if pos >= 0:
-        return start + pos, start + pos + len(core)
-    return max(spans, key=lambda s: grounding_score(answer, article_text[s[0]:s[1]]), default=(start, end))

@@ -34,7 +34,10 @@ class Article:
 
 # Lines that sites append to articles and that carry no news.
 _BOILERPLATE_LINE = re.compile(
-    r"^\s*(leave a (comment|reply)|you can find more stories from where you live.*|share this( article)?:?|"
+    r"^\s*(leave a (comment|reply)|"
+    # calls to read on: "You can find more stories from where you live at ...", "Read more news like this"
+    r"((you can|to) )?(find|read|see|get|discover|explore|browse|check out) (more|other|all|the latest|related)\b.{0,80}|"
+    r"share this( article)?:?|(media|video|audio) playback is (unsupported|not supported) on your device|"
     r"(click|tap) here to .*|sign up for .*newsletter.*|follow us on .*|advertisement|"
     r"related (articles|stories):?|read more:?|comments?|share on (facebook|twitter|x)|"
     r"all rights reserved.*|copyright ©.*|© \d{4}.*|subscribe( now)?( to .*)?)\s*[.!]?\s*$",

@@ -73,7 +73,16 @@ class Config:
     # answering
     read_ahead_tokens: int = _opt(1500, "articles up to this many tokens are read ahead in the background and "
                                   "then answered from in full, without reading them again (0: off)")
-    min_relevance: float = _opt(0.22, "below this best dense similarity the bot abstains without asking the model")
+    min_relevance: float = _opt(0.22, "below this best dense similarity a topic names no article (find_article)")
+    min_dense: float = _opt(0.12, "abstain without asking the model only when the best dense similarity is below "
+                            "this AND the passages hold under half of the question's key terms")
+    min_about: float = _opt(0.15, "share of the question's key terms (rare words weigh more) that an answer's "
+                            "source sentence (or the one before it) must hold")
+    about_margin: float = _opt(0.3, "an answer's source sentence may be this much less about the question than "
+                               "the sentence most about it, no more (catches swapped roles)")
+    min_span_coverage: float = _opt(0.5, "share of a reply's informative words its source span must hold")
+    follow_up_evidence: float = _opt(0.6, "a question whose key terms the library places below this leans on "
+                                     "the conversation and is rewritten from it")
     min_grounding: float = _opt(0.5, "share of an answer's content words that must occur in its sources")
     answer_max_tokens: int = _opt(48, "longest answer in tokens")
     summary_input_tokens: int = _opt(400, "summaries read the article's leading sentences up to this many tokens "

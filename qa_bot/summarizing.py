@@ -13,27 +13,52 @@ from typing import Any, Iterator, Sequence
 
 from .articles import Article
 from .chunking import split_sentences
-from .grounding import is_instruction, restore_numbers, unsupported_terms
+from .extract import content, tokens
+from .grounding import restore_numbers, unsupported_terms
+from .lexical import STOPWORDS
+from .key_sentences import KeySentence, key_sentences, news_sentences
 from .streaming import final
+from .verify import negation_flip
 
 log = logging.getLogger(__name__)
 
 LENGTHS: dict[str, dict[str, Any]] = {
-    "short": {"instruction": "in at most three sentences (under 70 words)", "words": 80, "tokens": 130},
-    "medium": {"instruction": "in one paragraph of four to six sentences (under 150 words)", "words": 160, "tokens": 240},
-    "bullets": {"instruction": "as three to five bullet points, each a short sentence starting with '- '",
-                "words": 120, "tokens": 200},
+    "short": {"sentences": 3, "words": 80, "tokens": 130},
+    "medium": {"sentences": 5, "words": 160, "tokens": 240},
+    "bullets": {"sentences": 4, "words": 120, "tokens": 200},
 }
+SHORT_ARTICLE_WORDS = 45  # an article this short is its own summary
+TOO_SHORT_NOTE = "The article is too short to summarise; this is its full text."
 
 SYSTEM_PROMPT = (
-    "You summarise news articles faithfully. State only facts the article states; keep names, numbers "
-    "and dates exactly as written; do not add background knowledge, opinions or a title."
+    "You shorten sentences of a news article into summary sentences. For each numbered sentence write one "
+    "shorter sentence with its main fact, reusing its words; keep names, numbers, dates and negations "
+    "exactly as written; add nothing that the sentence does not say. Reply with one line per sentence, "
+    "numbered the same way, and nothing else."
 )
 
 
 @dataclass
+class SentenceSource:
+    """Where a summary sentence comes from: offsets of a sentence in an article's clean text."""
+
+    article_id: str
+    start: int
+    end: int
+
+
+@dataclass
+class SummarySentence:
+    """One sentence of a summary with the article sentence(s) it restates."""
+
+    text: str
+    sources: list[SentenceSource] = field(default_factory=list)
+
+
+@dataclass
 class Summary:
-    """A summary of one or more articles, with the names/numbers it states that the articles do not."""
+    """A summary of one or more articles; every sentence cites its source sentences. ``unsupported``
+    lists names/numbers the summary states that the articles do not (empty by construction)."""
 
     summary: str
     article_ids: list[str]
@@ -41,6 +66,9 @@ class Summary:
     unsupported: list[str] = field(default_factory=list)
     cached: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    sentences: list[SummarySentence] = field(default_factory=list)
+    note: str = ""
+    checked: int = 0  # sentences the model wrote that passed the source check (the others were replaced)
 
     @property
     def words(self) -> int:
@@ -70,13 +98,14 @@ def limit_words(text: str, max_words: int, bullets: bool = False) -> str:
 
 
 class Summarizer:
-    """Summarise articles with a generator; long ones map-reduce over sections."""
+    """Summaries faithful by construction: the article's key sentences, shortened by the model one line
+    per sentence, each line checked against its source sentence (else replaced by it)."""
 
     def __init__(self, generator, cache_dir: str | Path, context_tokens: int = 1800, input_tokens: int = 0) -> None:
         """``cache_dir``: the folder of cached summaries (one JSON file per article, model and length).
 
-        ``input_tokens``: read only the article's leading sentences up to this many tokens (0: all of
-        it). News puts the key facts first, and the model's reading time grows with its input.
+        ``input_tokens``: key sentences come from the article's leading sentences up to this many tokens
+        (0: all of it); news puts the key facts first.
         """
         if context_tokens < 200:
             raise ValueError("context_tokens must be >= 200")
@@ -88,28 +117,36 @@ class Summarizer:
         self.input_tokens = input_tokens
 
     def _cache_path(self, article: Article, length: str) -> Path:
-        key = hashlib.sha256(f"{self.generator.name}|{length}|{SYSTEM_PROMPT}|{LENGTHS[length]}|{self.input_tokens}".encode()).hexdigest()[:10]
+        key = hashlib.sha256(f"{self.generator.name}|{length}|{SYSTEM_PROMPT}|{LENGTHS[length]}|{self.input_tokens}|v2".encode()).hexdigest()[:10]
         return self.cache_dir / f"{article.id}-{length}-{key}.json"
 
     def cached(self, article: Article, length: str) -> Summary | None:
         path = self._cache_path(article, length)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return Summary(data["summary"], [article.id], length, data.get("unsupported", []), cached=True)
-        except (OSError, ValueError, KeyError):
+            sentences = [SummarySentence(s["text"], [SentenceSource(**x) for x in s["sources"]])
+                         for s in data["sentences"]]
+            return Summary(data["summary"], [article.id], length, data.get("unsupported", []), cached=True,
+                           sentences=sentences, note=data.get("note", ""), checked=data.get("checked", 0))
+        except (OSError, ValueError, KeyError, TypeError):
             return None
 
     def _store(self, article: Article, summary: Summary) -> None:
         path = self._cache_path(article, summary.length)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps({"summary": summary.summary, "unsupported": summary.unsupported}), encoding="utf-8")
+        data = {"summary": summary.summary, "unsupported": summary.unsupported, "note": summary.note,
+                "checked": summary.checked, "sentences": [asdict(s) for s in summary.sentences]}
+        tmp.write_text(json.dumps(data), encoding="utf-8")
         os.replace(tmp, path)
 
-    def _messages(self, text: str, instruction: str) -> list[dict[str, str]]:
+    def _messages(self, title: str, key: Sequence[KeySentence], words: int) -> list[dict[str, str]]:
+        numbered = "\n".join(f"{n}. {k.text}" for n, k in enumerate(key, 1))
+        per = max(8, words // max(1, len(key)) - 2)
         return [
             {"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": f"Article:\n{text}\n\nSummarise this article {instruction}."},
+            {"role": "user", "content": f"Title: {title}\n\nSentences:\n{numbered}\n\n"
+                                        f"Shorten each sentence to at most {per} words."},
         ]
 
     def lead(self, text: str) -> str:
@@ -125,22 +162,20 @@ class Summarizer:
             used += cost
         return " ".join(kept)
 
-    def sections(self, text: str) -> list[str]:
-        """Split a long article into sections that fit the generator's budget."""
-        budget_chars = self.context_tokens * 4
-        out, current = [], ""
+    def _lead_end(self, text: str) -> int:
+        """Character offset where the leading ``input_tokens`` of the article end."""
+        if not self.input_tokens:
+            return len(text)
+        used, end = 0, 0
         for s, e in split_sentences(text):
-            sentence = text[s:e]
-            if current and len(current) + len(sentence) + 1 > budget_chars:
-                out.append(current)
-                current = ""
-            current = f"{current} {sentence}".strip()
-        if current:
-            out.append(current)
-        return out
+            used += self.generator.count_tokens(text[s:e]) + 1
+            if end and used > self.input_tokens:
+                break
+            end = e
+        return end or len(text)
 
     def stream_one(self, article: Article, length: str = "short", background: bool = False) -> Iterator[str | Summary]:
-        """Yield summary text pieces, then the final :class:`Summary` of one article.
+        """Yield checked summary sentences as they are written, then the final :class:`Summary`.
 
         ``background``: give way to user requests (raises ``Preempted``; see ``Generator.stream``).
         """
@@ -154,31 +189,81 @@ class Summarizer:
             yield hit
             return
         spec = LENGTHS[length]
-        # sentences addressed to the model (prompt injection) are not part of the news
-        text = " ".join(article.text[s:e] for s, e in split_sentences(article.text)
-                        if not is_instruction(article.text[s:e]))
-        text = self.lead(text)
-        if self.generator.count_tokens(text) > self.context_tokens:
-            parts = self.sections(text)
-            log.info("Article %s is long: map-reduce over %d sections", article.id, len(parts))
-            notes = [
-                self.generator(self._messages(part, "in two or three sentences with its key facts"), 120,
-                               background=background).strip()
-                for part in parts
-            ]
-            text = f"{article.title}\n\n" + "\n".join(notes)
+        bullets = length == "bullets"
+        text = article.text
+        if len(text.split()) < SHORT_ARTICLE_WORDS or len(news_sentences(text, article.title)) < 2:
+            result = self._too_short(article, length)
+            yield result.summary
+            yield result
+            return
+        end = self._lead_end(text)
+        key = key_sentences(text[:end], spec["sentences"], article.title) or \
+            key_sentences(text, spec["sentences"], article.title)
+        lines: list[SummarySentence] = []
+        checked = 0
         raw = ""
-        for piece in self.generator.stream(self._messages(text, spec["instruction"]), spec["tokens"], background):
+        pending = ""
+        for piece in self.generator.stream(self._messages(article.title, key, spec["words"]), spec["tokens"],
+                                           background):
             raw += piece
-            yield piece
-        summary_text = limit_words(restore_numbers(_tidy(raw, length == "bullets"), article.text), spec["words"],
-                                   length == "bullets")
-        result = Summary(summary_text, [article.id], length, unsupported_terms(summary_text, article.text))
+            pending += piece
+            while "\n" in pending:
+                line, pending = pending.split("\n", 1)
+                item = self._line(line, key, article, len(lines))
+                if item is not None:
+                    sentence, ok = item
+                    if not any(sentence.text == s.text for s in lines):
+                        lines.append(sentence)
+                        checked += ok
+                        yield ("\n- " if bullets and lines[:-1] else "- " if bullets else " " if lines[:-1] else "") + sentence.text
+        item = self._line(pending, key, article, len(lines))
+        if item is not None and not any(item[0].text == s.text for s in lines):
+            lines.append(item[0])
+            checked += item[1]
+        # key sentences the model skipped are summarised by themselves (cited, as written)
+        used = {(src.start, src.end) for s in lines for src in s.sources}
+        for k in key:
+            if (k.start, k.end) not in used and len(lines) < len(key):
+                lines.append(SummarySentence(k.text, [SentenceSource(article.id, k.start, k.end)]))
+        lines = _within(lines, spec["words"])
+        summary_text = _join([s.text for s in lines], bullets)
+        result = Summary(summary_text, [article.id], length, unsupported_terms(summary_text, article.text),
+                         sentences=lines, checked=checked)
         if result.unsupported:
             log.warning("Summary of %s states terms absent from the article: %s", article.id, result.unsupported)
         self._store(article, result)
         result.timings = {"total_s": time.perf_counter() - t0}
         yield result
+
+    def _too_short(self, article: Article, length: str) -> Summary:
+        """An article too short to summarise: its own text, sentence by sentence, with a note."""
+        spans = split_sentences(article.text)
+        title = article.title.strip()
+        spans = [(s, e) for s, e in spans if article.text[s:e].strip() != title] or spans
+        sentences = [SummarySentence(article.text[s:e], [SentenceSource(article.id, s, e)]) for s, e in spans]
+        text = _join([s.text for s in sentences], length == "bullets")
+        return Summary(text, [article.id], length, [], sentences=sentences, note=TOO_SHORT_NOTE)
+
+    def _line(self, line: str, key: Sequence[KeySentence], article: Article,
+              index: int) -> tuple[SummarySentence, bool] | None:
+        """One line of the model's reply as a cited sentence: checked against its source sentence(s),
+        replaced by the source when names, numbers or negation disagree. None for an empty line."""
+        text = re.sub(r"^\s*(?:[-*•]\s*)?(?:\d+\s*[.):]\s*)?", "", line).strip()
+        text = restore_numbers(re.sub(r"\s+", " ", text), article.text)
+        if len(text.split()) < 3 or not key:
+            return None
+        m = re.match(r"^\s*(?:[-*•]\s*)?(\d+)\s*[.):]", line)
+        numbered = int(m.group(1)) - 1 if m and 0 < int(m.group(1)) <= len(key) else None
+        sources = _sources(text, key, numbered)
+        source_text = " ".join(k.text for k in sources)
+        problems = disagreements(text, source_text)
+        cite = [SentenceSource(article.id, k.start, k.end) for k in sources]
+        if problems:
+            log.info("Summary line %r disagrees with its source (%s): replaced by it", text, problems)
+            return SummarySentence(sources[0].text, cite[:1]), False
+        if not text.endswith((".", "!", "?", '"', "”", "’")):
+            text += "."
+        return SummarySentence(text, cite), True
 
     def stream(self, articles: Sequence[Article], length: str = "short") -> Iterator[str | Summary]:
         """Summaries of several articles, one after the other under their titles."""
@@ -188,7 +273,7 @@ class Summarizer:
             yield from self.stream_one(articles[0], length)
             return
         t0 = time.perf_counter()
-        parts, unsupported = [], []
+        parts, unsupported, sentences, notes, checked = [], [], [], [], 0
         for n, article in enumerate(articles):
             heading = f"{'' if n == 0 else chr(10) * 2}**{article.title}**\n"
             yield heading
@@ -196,21 +281,64 @@ class Summarizer:
                 if isinstance(item, Summary):
                     parts.append(f"**{article.title}**\n{item.summary}")
                     unsupported += [u for u in item.unsupported if u not in unsupported]
+                    sentences += item.sentences
+                    checked += item.checked
+                    if item.note:
+                        notes.append(f"{article.title}: {item.note}")
                 else:
                     yield item
         yield Summary("\n\n".join(parts), [a.id for a in articles], length, unsupported,
-                      timings={"total_s": time.perf_counter() - t0})
+                      timings={"total_s": time.perf_counter() - t0}, sentences=sentences, note=" ".join(notes),
+                      checked=checked)
 
     def __call__(self, articles: Article | Sequence[Article], length: str = "short") -> Summary:
         items = [articles] if isinstance(articles, Article) else list(articles)
         return final(self.stream(items, length), Summary)
 
 
-def _tidy(raw: str, bullets: bool) -> str:
-    text = raw.strip()
-    text = re.sub(r"^(here is |here's )?(a |the )?(short |brief )?summary( of the article)?\s*:?\s*", "", text, flags=re.I)
-    text = re.sub(r"^\*\*?summary\*\*?:?\s*", "", text, flags=re.I)
-    if bullets:
-        lines = [re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "- ", line) for line in text.split("\n") if line.strip()]
-        return "\n".join(lines)
-    return re.sub(r"\s+", " ", text)
+def _sources(text: str, key: Sequence[KeySentence], numbered: int | None) -> list[KeySentence]:
+    """The key sentence(s) a summary line restates: the one sharing most of its words (the numbered
+    one on ties), plus a second one when the line fuses it in (two or more words found only there)."""
+    words = content({t.norm for t in tokens(text)})
+
+    def shared(k: KeySentence) -> set[str]:
+        return words & {t.norm for t in tokens(k.text)}
+
+    order = sorted(range(len(key)), key=lambda i: (-len(shared(key[i])), i != numbered))
+    first = key[order[0]]
+    out = [first]
+    for i in order[1:]:
+        if len(shared(key[i]) - shared(first)) >= 2:
+            out.append(key[i])
+            break
+    return sorted(out, key=lambda k: k.position)
+
+
+def disagreements(sentence: str, source: str) -> list[str]:
+    """Names, numbers and negations of a summary sentence that its source does not bear out."""
+    problems = unsupported_terms(sentence, source)
+    # unsupported_terms lets a capitalised first word pass (it may be a common word): check it here
+    first = re.match(r"\s*([A-Z][\w'’-]+)", sentence)
+    if first and first.group(1).lower() not in STOPWORDS:
+        have = {t.norm for t in tokens(source)}
+        if tokens(first.group(1))[0].norm not in have and first.group(1) not in problems:
+            problems.append(first.group(1))
+    if negation_flip(sentence, source):
+        problems.append("negation")
+    return problems
+
+
+def _within(lines: list[SummarySentence], max_words: int) -> list[SummarySentence]:
+    """Whole sentences within the word budget (at least one)."""
+    kept, used = [], 0
+    for line in lines:
+        n = len(line.text.split())
+        if kept and used + n > max_words:
+            break
+        kept.append(line)
+        used += n
+    return kept
+
+
+def _join(texts: Sequence[str], bullets: bool) -> str:
+    return "\n".join(f"- {t}" for t in texts) if bullets else " ".join(texts)

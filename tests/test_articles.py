@@ -45,3 +45,15 @@ def test_mojibake_is_repaired_and_real_accents_are_kept():
     text = "Yorkshire would get a Â£24bn budget, he said. â€œWe donâ€™t agree,â€\x9d said the CafÃ© owner."
     assert normalize_text(text) == "Yorkshire would get a £24bn budget, he said. “We don’t agree,” said the Café owner."
     assert normalize_text("SÃO PAULO: Ã la carte, naïve, 100°C") == "SÃO PAULO: Ã la carte, naïve, 100°C"
+
+
+def test_trailing_calls_to_read_on_are_removed_generally():
+    body = "Title\n\nThe council approved the budget on Monday."
+    for trailer in ("You can find more stories from where you live at Near you.", "Read more news like this",
+                    "Discover the latest headlines from our region", "Check out more stories in our app.",
+                    "Media playback is unsupported on your device"):
+        assert strip_boilerplate(f"{body}\n\n{trailer}\n\nLeave a Comment") == body
+    # a long final sentence of the news itself is kept
+    news = f"{body}\n\nFind more about the budget in the full report, the mayor said, adding that she expects a vote by Friday and a new plan."
+    assert strip_boilerplate(news) == news
+    assert strip_boilerplate("Media playback is unsupported on your device\n" + body) == body

@@ -1,5 +1,7 @@
+"""Summaries: key sentences shortened one line each by the (scripted) model, every line cited and checked."""
 from qa_bot.articles import make_article
-from qa_bot.summarizing import Summarizer, limit_words
+from qa_bot.key_sentences import key_sentences
+from qa_bot.summarizing import TOO_SHORT_NOTE, Summarizer, disagreements, limit_words
 
 from conftest import ScriptedGenerator
 
@@ -11,41 +13,89 @@ def test_limit_words_keeps_whole_sentences():
     assert limit_words("- a b c\n- d e f\n- g h i", 8, bullets=True) == "- a b c\n- d e f"
 
 
-def test_summary_is_trimmed_checked_and_cached(tmp_path, seed_text):
+def test_key_sentences_are_lead_biased_and_in_order(seed_text):
     article = make_article(seed_text)
-    reply = ("Summary: Joe Biden and Vladimir Putin spoke for 50 minutes about Ukraine. "
-             "They met in Helsinki with 300,000 troops. " + "Extra words here. " * 30)
-    gen = ScriptedGenerator(reply)
-    summarizer = Summarizer(gen, tmp_path)
-    first = summarizer(article)
-    assert first.summary.startswith("Joe Biden") and first.words <= 80
-    assert "Helsinki" in first.unsupported and "300,000" in first.unsupported
-    assert "Biden" not in first.unsupported
+    key = key_sentences(article.text, 3, article.title)
+    assert len(key) == 3 and [k.position for k in key] == sorted(k.position for k in key)
+    assert key[0].text.startswith("Presidents Joe Biden and Vladimir Putin")
+    assert all(article.text[k.start:k.end] == k.text for k in key)
+
+
+def test_every_summary_sentence_cites_its_source_and_is_cached(tmp_path, seed_text):
+    article = make_article(seed_text)
+    gen = ScriptedGenerator("1. Biden and Putin spoke about Russian troops near Ukraine.\n"
+                            "2. Putin warned that sanctions could sever relations.\n"
+                            "3. The call was requested by Russian officials.")
+    summary = Summarizer(gen, tmp_path)(article)
+    assert summary.words <= 80 and summary.sentences and summary.checked == 3
+    assert summary.summary == " ".join(s.text for s in summary.sentences)
+    for sentence in summary.sentences:
+        assert sentence.sources
+        for src in sentence.sources:
+            assert src.article_id == article.id and 0 <= src.start < src.end <= len(article.text)
+    data = summary.to_dict()
+    assert {"text", "sources"} <= set(data["sentences"][0]) and {"article_id", "start", "end"} <= set(data["sentences"][0]["sources"][0])
     again = Summarizer(gen, tmp_path)(article)  # no scripted reply left: must come from the cache
-    assert again.cached and again.summary == first.summary
+    assert again.cached and again.summary == summary.summary and again.sentences == summary.sentences
 
 
-def test_long_article_is_summarised_map_reduce(tmp_path):
-    text = "Title of a long report\n\n" + " ".join(f"Fact number {i} was reported by the agency." for i in range(400))
-    article = make_article(text)
-    summarizer = Summarizer(ScriptedGenerator(*["Notes on a section." for _ in range(10)]), tmp_path, context_tokens=800)
-    sections = summarizer.sections(article.text)
-    assert len(sections) >= 3
-    gen = ScriptedGenerator(*(["The agency reported facts."] * (len(sections) + 1)))
-    summary = Summarizer(gen, tmp_path, context_tokens=800)(article)
-    assert len(gen.prompts) == len(sections) + 1
-    assert summary.summary == "The agency reported facts."
+def test_a_line_that_disagrees_with_its_source_is_replaced_by_it(tmp_path, seed_text):
+    article = make_article(seed_text)
+    gen = ScriptedGenerator("1. Biden and Putin agreed on Ukraine in Helsinki.\n2. Putin warned Biden.\n3. Fine.")
+    summary = Summarizer(gen, tmp_path)(article)
+    assert "Helsinki" not in summary.summary and summary.unsupported == []
+    first = summary.sentences[0]
+    assert first.text == article.text[first.sources[0].start:first.sources[0].end]
 
 
-def test_bullets_are_normalised(tmp_path, seed_text):
-    gen = ScriptedGenerator("Here is a summary:\n* Biden and Putin talked.\n2. Putin warned Biden.")
+def test_negation_and_names_are_checked():
+    source = "Obama broke his promise to use the word genocide."
+    assert "negation" in disagreements("Obama has used the word genocide.", source)
+    assert disagreements("Obama broke his promise to use the word genocide.", source) == []
+    assert "negation" in disagreements("Biden did not warn Putin.", "Biden warned Putin.")
+    assert "Merkel" in disagreements("Merkel warned Putin.", "Biden warned Putin.")
+
+
+def test_too_short_article_is_returned_with_a_note(tmp_path):
+    article = make_article("New AI chip unveiled by startup today.")
+    summary = Summarizer(ScriptedGenerator(), tmp_path)(article)  # the model is never asked
+    assert summary.note == TOO_SHORT_NOTE and summary.summary == article.text
+    assert summary.sentences[0].sources[0].end == len(article.text)
+
+
+def test_bullets_are_one_line_per_sentence(tmp_path, seed_text):
+    gen = ScriptedGenerator("1. Biden and Putin talked about Ukraine.\n2. Putin warned Biden.\n"
+                            "3. Russian officials requested the call.\n4. Talks are due in Geneva on Jan. 10.")
     summary = Summarizer(gen, tmp_path)(make_article(seed_text), length="bullets")
-    assert summary.summary == "- Biden and Putin talked.\n- Putin warned Biden."
+    lines = summary.summary.split("\n")
+    assert all(line.startswith("- ") for line in lines) and len(lines) == len(summary.sentences)
+
+
+SKI = ("Ski resorts busy\n\nSince late November, Scotland's five mountain resorts have attracted 373,782 customers, "
+       "the industry body said on Monday. The season has been the best in a decade, the body said, with snow on "
+       "every weekend since the start of December. Operators hired more staff and opened new runs to cope with "
+       "the crowds, and hotels near the slopes report bookings well into the spring.")
 
 
 def test_number_split_by_the_model_is_rejoined_and_not_flagged(tmp_path):
-    article = make_article("Ski resorts busy\n\nSince late November, Scotland's five mountain resorts have attracted "
-                           "373,782 customers, the industry body said on Monday.")
-    summary = Summarizer(ScriptedGenerator("Scotland's resorts attracted 373, 782 customers."), tmp_path)(article)
-    assert summary.summary == "Scotland's resorts attracted 373,782 customers."
+    article = make_article(SKI)
+    summary = Summarizer(ScriptedGenerator("1. Scotland's resorts attracted 373, 782 customers.\n"
+                                           "2. The season was the best in a decade."), tmp_path)(article)
+    assert summary.summary.startswith("Scotland's resorts attracted 373,782 customers.")
     assert summary.unsupported == []
+
+
+def test_several_articles_keep_per_sentence_sources(tmp_path, seed_text):
+    a = make_article(seed_text)
+    b = make_article(SKI)
+    gen = ScriptedGenerator("1. Biden and Putin spoke about Ukraine.", "1. Scotland's resorts attracted 373,782 customers.")
+    summary = Summarizer(gen, tmp_path)([a, b])
+    assert {s.sources[0].article_id for s in summary.sentences} == {a.id, b.id}
+
+
+def test_examples_come_from_the_library(seed_text):
+    from qa_bot.examples import example_questions
+
+    questions = example_questions([make_article(seed_text)])
+    assert questions[-1] == "Give me a short summary" and "Who is Dmitry Peskov?" in questions
+    assert example_questions([]) == ["Give me a short summary"]

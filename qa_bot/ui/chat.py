@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 from ..answering import Answer
 from ..engines.base import Cancelled, Control, EngineBusy, controlled
+from ..examples import example_questions
 from ..summarizing import Summary
 from . import render
 from .intents import SummaryRequest, parse_summary_request
@@ -23,12 +24,15 @@ log = logging.getLogger(__name__)
 Turn = dict[str, Any]
 Message = dict[str, Any]
 
-SEED_EXAMPLES = [
-    "How many soldiers has Russia moved near Ukraine?",
-    "When will US and Russian officials hold talks in Geneva?",
-    "How long was the call between Biden and Putin?",
-    "Give me a short summary",
-]
+def examples(library: Library) -> list[str]:
+    """Example questions picked from the library's newest articles (see qa_bot.examples)."""
+    try:
+        return example_questions(library.articles())
+    except Exception:  # noqa: BLE001 - examples are a nicety: a library that cannot be read gets none
+        log.exception("Could not pick example questions")
+        return ["Give me a short summary"]
+
+
 FAILED = "Something went wrong on the server. Please try again in a moment."
 READING = "Reading the articles and checking the answer…"
 WRITING = "Reading the article and writing the summary…"

@@ -114,7 +114,27 @@ def summary(result: Summary, articles: Sequence[Article]) -> str:
                                                             if len(titles) == 1 else ""), "qa-summary-head")
     warn = notice("warning", "Check these:", " not found in the article text: " + ", ".join(result.unsupported)) \
         if result.unsupported else ""
-    return _tag("div", head + body, "qa-summary") + warn
+    note = notice("info", "Note:", " " + result.note) if result.note else ""
+    return _tag("div", head + body, "qa-summary") + note + warn + summary_sources(result, articles)
+
+
+def summary_sources(result: Summary, articles: Sequence[Article]) -> str:
+    """Collapsible sources of a summary: each summary sentence with the article sentence(s) it restates."""
+    by_id = {a.id: a for a in articles}
+    cards = []
+    for n, sentence in enumerate(result.sentences, 1):
+        quotes = "".join(_tag("p", text(by_id[src.article_id].text[src.start:src.end]), "qa-passage")
+                         for src in sentence.sources if src.article_id in by_id)
+        titles = " · ".join(dict.fromkeys(by_id[src.article_id].title for src in sentence.sources
+                                          if src.article_id in by_id))
+        if quotes:
+            cards.append(_tag("div", _tag("div", _tag("span", str(n), "qa-source-n")
+                                          + _tag("span", text(sentence.text), "qa-source-title"), "qa-source-head")
+                              + _tag("p", text(titles), "qa-sources-titles") + quotes, "qa-source"))
+    if not cards:
+        return ""
+    label = _tag("span", text(f"{len(cards)} sentence source{'s' if len(cards) > 1 else ''}"), "qa-sources-count")
+    return _tag("details", _tag("summary", label) + "".join(cards), "qa-sources")
 
 
 def _sections(summary_text: str, titles: Sequence[str]) -> list[tuple[str, str]] | None:

@@ -10,7 +10,7 @@ import gradio as gr
 from ..articles import Article
 from . import render
 from .api import GENERATE, register_api
-from .chat import SEED_EXAMPLES, ChatSession, Message, Turn
+from .chat import ChatSession, Message, Turn, examples
 from .limits import Client
 from .service import ALL, AddResult, Library, NotAllowed
 
@@ -35,10 +35,10 @@ element.querySelector('.qa-api-link')?.addEventListener('click', (event) => {
 ChatOutput = tuple[Any, list[Message], list[Turn]]
 
 
-def _chatbot() -> gr.Chatbot:
+def _chatbot(questions: list[str]) -> gr.Chatbot:
     return gr.Chatbot(
         value=[], show_label=False, elem_id="qa-chat", height="100%", layout="bubble", placeholder=PLACEHOLDER,
-        examples=[{"text": q} for q in SEED_EXAMPLES], latex_delimiters=[], buttons=[],
+        examples=[{"text": q} for q in questions], latex_delimiters=[], buttons=[],
         feedback_options=None, autoscroll=True, group_consecutive_messages=False, sanitize_html=True,
     )
 
@@ -211,7 +211,7 @@ def build_main(library: Library, concurrency: int = 4, api_inputs: dict[str, lis
                         padding=False)
                 new_chat = gr.Button("New chat", size="sm", variant="secondary", scale=0, min_width=110,
                                      elem_id="qa-new-chat")
-            chatbot = _chatbot()
+            chatbot = _chatbot(examples(library))
             with gr.Group(elem_id="qa-composer"):
                 msg = _composer("Ask a question, or ask for a summary…")
                 with gr.Row(elem_id="qa-controls", equal_height=True):
@@ -278,7 +278,7 @@ def build_widget(library: Library, concurrency: int = 4) -> gr.Blocks:
                         "<div class='qa-brand-name'>Ask the news</div></div>", padding=False)
                 new_chat = gr.Button("New chat", size="sm", variant="secondary", scale=0, min_width=90,
                                      elem_id="qa-new-chat")
-            chatbot = _chatbot()
+            chatbot = _chatbot(examples(library))
             msg = _composer("Ask about the news…")
         running = _wire_chat(session, msg, chatbot, state, scope, length, concurrency, "private")
         new_chat.click(lambda: ([], []), None, [chatbot, state], queue=False, cancels=running,

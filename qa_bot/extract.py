@@ -1,0 +1,152 @@
+"""Map a model's reply to the span of a source sentence that supports it.
+
+Words are compared after normalising case, quotes, hyphens, thousands separators, number words and
+plural endings, so "50 minutes" finds "50-minute" and "100000 troops" finds "100,000 soldiers"' number.
+The span returned always indexes the source text: what is shown is what the article says.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .lexical import STOPWORDS
+
+_WORD = re.compile(r"\d+(?:[,.]\d+)*|[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+_NUMBER_WORDS = {
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
+    "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20", "thirty": "30", "forty": "40",
+    "fifty": "50", "hundred": "100", "thousand": "1000", "first": "1st", "second": "2nd", "third": "3rd",
+}
+# words a question uses to ask, never evidence of what it asks about
+QUESTION_WORDS = frozenset("what which who whom whose when where why how many much long kind type".split())
+
+
+@dataclass(frozen=True)
+class Token:
+    """A normalised word with its character offsets in the text it came from."""
+
+    norm: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Span:
+    """Character offsets of a supporting span in some text, and how well it covers the reply."""
+
+    start: int
+    end: int
+    coverage: float  # share of the reply's informative words inside the span
+    verbatim: bool  # the whole reply occurs in the text as it is
+
+    def text(self, source: str) -> str:
+        return source[self.start:self.end]
+
+
+def norm_word(word: str) -> str:
+    """One word normalised: lower case, straight apostrophes, no possessive, no thousands separators,
+    number words as digits, a light plural/-ed/-ing stem."""
+    w = word.lower().replace("’", "'")
+    w = re.sub(r"'s$", "", w)
+    if w[:1].isdigit():
+        return w.replace(",", "").rstrip(".")
+    w = _NUMBER_WORDS.get(w, w)
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 5 and w.endswith("ing"):
+        return w[:-3]
+    if len(w) > 5 and w.endswith("ed"):
+        return w[:-2] if not w.endswith("ied") else w[:-3] + "y"
+    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+        w = w[:-1]
+    if len(w) > 4 and w.endswith("e"):  # "surge" ~ "surged" (-> "surg"), "invade" ~ "invaded"
+        return w[:-1]
+    return w
+
+
+def tokens(text: str, offset: int = 0) -> list[Token]:
+    """Normalised words of ``text`` with offsets (plus ``offset``)."""
+    return [Token(norm_word(m.group()), offset + m.start(), offset + m.end()) for m in _WORD.finditer(text)]
+
+
+def content(words: list[str] | set[str]) -> set[str]:
+    """The informative words: not stopwords, not question words."""
+    return {w for w in words if w not in STOPWORDS and w not in QUESTION_WORDS}
+
+
+def informative(reply: str, question: str = "") -> list[str]:
+    """The reply's words that carry its answer: content words the question does not already contain.
+    Falls back to all content words when the reply only repeats the question."""
+    asked = content({t.norm for t in tokens(question)})
+    words = [t.norm for t in tokens(reply) if t.norm not in STOPWORDS]
+    new = [w for w in words if w not in asked and w not in QUESTION_WORDS]
+    return new or words
+
+
+def _verbatim(reply: str, source: str) -> tuple[int, int] | None:
+    """Offsets of the reply inside ``source`` comparing normalised words, if it occurs whole."""
+    want = [t.norm for t in tokens(reply)]
+    have = tokens(source)
+    if not want:
+        return None
+    norms = [t.norm for t in have]
+    for i in range(len(have) - len(want) + 1):
+        if norms[i:i + len(want)] == want:
+            return have[i].start, have[i + len(want) - 1].end
+    return None
+
+
+def best_span(reply: str, source: str, question: str = "", offset: int = 0, max_words: int = 30) -> Span | None:
+    """The shortest span of ``source`` holding the most of the reply's informative words.
+
+    A reply found whole in the source is taken whole (trimmed of the question's own words at its edges
+    when those are all it adds); a paraphrase maps to the window between the first and the last
+    of its informative words that the source holds. None when the source holds none of them.
+    """
+    want = informative(reply, question)
+    if not want:
+        return None
+    have = tokens(source)
+    wanted = set(want)
+    hits = [i for i, t in enumerate(have) if t.norm in wanted]
+    if not hits:
+        return None
+    whole = _verbatim(reply, source)
+    if whole is not None and len(tokens(reply)) <= max_words:
+        return Span(whole[0] + offset, whole[1] + offset, 1.0, True)
+    # the window that covers the most distinct wanted words, shortest on ties
+    best: tuple[float, int, int, int] | None = None
+    for a in range(len(hits)):
+        seen: set[str] = set()
+        for b in range(a, len(hits)):
+            if have[hits[b]].end - have[hits[a]].start > max_words * 8:
+                break
+            seen.add(have[hits[b]].norm)
+            key = (len(seen), -(hits[b] - hits[a]), hits[a], hits[b])
+            if best is None or key[:2] > best[:2]:
+                best = key
+    assert best is not None
+    found, _, i, j = best
+    coverage = found / len(wanted)
+    return Span(have[i].start + offset, have[j].end + offset, coverage, False)
+
+
+def trim_to_answer(span_text: str, question: str) -> tuple[int, int]:
+    """Offsets inside ``span_text`` with leading/trailing question words, stopwords and punctuation cut
+    ("the call was requested by Russian officials" -> "Russian officials"); the whole when nothing is new."""
+    asked = content({t.norm for t in tokens(question)})
+    toks = tokens(span_text)
+    keep = [i for i, t in enumerate(toks) if t.norm not in asked and t.norm not in STOPWORDS]
+    if not keep:
+        return 0, len(span_text)
+    return toks[keep[0]].start, toks[keep[-1]].end
+
+
+def expand_number_unit(text: str, start: int, end: int) -> tuple[int, int]:
+    """Keep a number's unit and a trailing percent sign or currency with it ("50-minute", "$5")."""
+    while start > 0 and text[start - 1] in "$£€":
+        start -= 1
+    m = re.match(r"(?:-| )?(?:%|percent|per cent)", text[end:])
+    if m and text[start:end][-1:].isdigit():
+        end += m.end()
+    return start, end

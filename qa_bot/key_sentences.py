@@ -1,0 +1,62 @@
+"""Choose an article's key sentences: news puts its key facts first (lead bias), plus salience (the
+sentence shares the words the article keeps coming back to)."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from .chunking import split_sentences
+from .grounding import is_instruction
+from .lexical import tokenize
+
+# bylines, datelines and picture credits that papers put before the story
+_NOT_NEWS = re.compile(r"^\s*(by\b|published:|updated:|last updated|posted\b|photo:|image:|pictured:)|\|", re.I)
+
+
+@dataclass(frozen=True)
+class KeySentence:
+    """A sentence of the article with its offsets and rank score."""
+
+    start: int
+    end: int
+    text: str
+    position: int
+    score: float
+
+
+def news_sentences(text: str, title: str = "") -> list[tuple[int, int]]:
+    """Offsets of the sentences that carry news: not the title line, bylines, instructions to a model,
+    nor fragments of under five words."""
+    out = []
+    for s, e in split_sentences(text):
+        sentence = text[s:e]
+        if is_instruction(sentence) or _NOT_NEWS.search(sentence) or len(sentence.split()) < 5:
+            continue
+        if title and sentence.strip() == title.strip() and not sentence.rstrip().endswith((".", "!", "?", '"', "”")):
+            continue
+        out.append((s, e))
+    return out
+
+
+def key_sentences(text: str, count: int, title: str = "", lead_weight: float = 0.6,
+                  max_words: int = 60) -> list[KeySentence]:
+    """The ``count`` best sentences, in article order. Score: ``lead_weight`` * 1/sqrt(1+position) +
+    (1 - ``lead_weight``) * salience (mean article frequency of its words, relative to the best)."""
+    spans = news_sentences(text, title)
+    if not spans:
+        return []
+    freq = Counter(tokenize(text))
+    sal = []
+    for s, e in spans:
+        words = tokenize(text[s:e])
+        sal.append(sum(freq[w] for w in set(words)) / (len(set(words)) + 3) if words else 0.0)
+    top = max(sal) or 1.0
+    scored = []
+    for n, ((s, e), value) in enumerate(zip(spans, sal)):
+        score = lead_weight / (1 + n) ** 0.5 + (1 - lead_weight) * value / top
+        if len(text[s:e].split()) > max_words:
+            score *= 0.5  # a run-on "sentence" (a list, a table) makes a poor summary line
+        scored.append(KeySentence(s, e, text[s:e], n, score))
+    best = sorted(scored, key=lambda k: -k.score)[:count]
+    return sorted(best, key=lambda k: k.position)

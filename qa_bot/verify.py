@@ -1,0 +1,112 @@
+"""Is a source sentence about what the question asks? Cheap checks on words, no model call.
+
+An answer is only shown with a sentence that holds both the answer and the question's key terms
+(weighted by how rare each term is among the sentences read): "Biden requested the call" finds no
+sentence where "Biden" and "requested" meet, so it is caught; "Russian officials" is found in "The
+call, requested by Russian officials, ...", which is about the question.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from .extract import content, tokens
+
+# what kind of answer a question wants, and a pattern an answer of that kind matches
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+_UNIT = (r"(?:second|minute|hour|day|week|month|year|decade|centur(?:y|ie))s?")
+ANSWER_TYPES: list[tuple[re.Pattern, re.Pattern]] = [
+    (re.compile(r"^\s*how (long|much time)\b", re.I),
+     re.compile(rf"(\d|\b(a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|"
+                rf"several|few|many|half an?))[- ]{_UNIT}\b", re.I)),
+    (re.compile(r"^\s*how (many|much|old|far|big|tall)\b|\bwhat (number|percentage|amount)\b", re.I), re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion)\b", re.I)),
+    (re.compile(r"^\s*when\b|\b(what|which) (day|date|year|month|time)\b|\bon which day\b", re.I),
+     re.compile(rf"\d|\b{_MONTH}\b|\b{_DAY}\b|\b(today|yesterday|tomorrow|week|month|year|morning|night|ago|earlier|later|spring|summer|autumn|fall|winter)\b", re.I)),
+]
+_NEGATION = re.compile(r"\b(not|no|never|none|nobody|nothing|neither|nor|without|denied|denies|deny|refused|"
+                       r"refuses|failed|fails|broke|n't)\b|n’t\b", re.I)
+
+
+def wants_type(question: str) -> re.Pattern | None:
+    """The pattern an answer to ``question`` should match (a number, a duration, a date), if any."""
+    for asks, answer in ANSWER_TYPES:
+        if asks.search(question):
+            return answer
+    return None
+
+
+def type_matches(question: str, answer: str) -> bool | None:
+    """Does ``answer`` look like what the question asks for? None when the question type is open."""
+    pattern = wants_type(question)
+    return None if pattern is None else bool(pattern.search(answer))
+
+
+def negated(text: str) -> bool:
+    return bool(_NEGATION.search(text))
+
+
+@dataclass
+class TermWeights:
+    """Inverse sentence frequencies of words over the sentences read (rare words weigh more)."""
+
+    df: dict[str, int]
+    n: int
+
+    @classmethod
+    def of(cls, sentences: Sequence[str]) -> "TermWeights":
+        df: dict[str, int] = {}
+        for s in sentences:
+            for w in {t.norm for t in tokens(s)}:
+                df[w] = df.get(w, 0) + 1
+        return cls(df, len(sentences))
+
+    def weight(self, word: str) -> float:
+        return math.log(1 + (self.n + 1) / (self.df.get(word, 0) + 0.5))
+
+
+def key_terms(question: str) -> set[str]:
+    """The question's content words (normalised)."""
+    return content({t.norm for t in tokens(question)})
+
+
+def about(question: str, sentence: str, weights: TermWeights, context: str = "") -> float:
+    """Weighted share of the question's key terms found in the sentence (0..1); terms found only in
+    ``context`` (the sentence before it, or the article's title) count half. 1.0 for a question
+    without key terms."""
+    terms = key_terms(question)
+    if not terms:
+        return 1.0
+    here = {t.norm for t in tokens(sentence)}
+    near = {t.norm for t in tokens(context)}
+    total = sum(weights.weight(t) for t in terms)
+    got = sum(weights.weight(t) * (1.0 if t in here or _prefix_match(t, here) else 0.5 if t in near else 0.0)
+              for t in terms)
+    return got / total
+
+
+def _prefix_match(term: str, words: set[str]) -> bool:
+    """Loose morphology: "request" ~ "requested", "invasion" ~ "invade" (a shared stem of 5+ letters)."""
+    if len(term) < 5:
+        return False
+    stem = term[:5]
+    return any(len(w) >= 5 and w[:5] == stem for w in words)
+
+
+def negation_flip(claim: str, source: str) -> bool:
+    """Does ``claim`` state with the opposite polarity what ``source`` states? True when the claim is
+    negated and the source is not, or when the source negates a word the claim repeats un-negated
+    ("he broke his promise to use the word" vs "he has used the word")."""
+    claim_neg, source_neg = negated(claim), negated(source)
+    if claim_neg and not source_neg:
+        return True
+    if source_neg and not claim_neg:
+        claim_words = content({t.norm for t in tokens(claim)})
+        for m in _NEGATION.finditer(source):
+            after = [t.norm for t in tokens(source[m.end():m.end() + 60])]
+            scope = [w for w in after if w in content(set(after))][:3]
+            if any(w in claim_words for w in scope):
+                return True
+    return False

@@ -1,0 +1,48 @@
+"""Span extraction and sentence checks, on any text (no model)."""
+from qa_bot.extract import best_span, expand_number_unit, trim_to_answer
+from qa_bot.verify import TermWeights, about, negation_flip, type_matches
+
+SENTENCE = "The call, requested by Russian officials, comes as talks are due in Geneva on Jan. 10."
+
+
+def test_verbatim_reply_is_found_whatever_its_case_quotes_and_number_format():
+    span = best_span("russian officials", SENTENCE)
+    assert span.verbatim and span.text(SENTENCE) == "Russian officials"
+    text = "Ahead of Thursday’s 50-minute conversation, the White House spoke."
+    assert best_span("50 minutes", text).text(text) == "50-minute"
+    text = "The army moved 100,000 soldiers."
+    assert best_span("100000 soldiers", text).text(text) == "100,000 soldiers"
+
+
+def test_paraphrase_maps_to_the_words_it_adds_to_the_question():
+    question = "Who requested the call?"
+    span = best_span("The call was requested by the Russian officials.", SENTENCE, question)
+    assert span.text(SENTENCE) == "Russian officials" and span.coverage == 1.0
+    assert best_span("Biden requested the call.", SENTENCE, question) is None
+
+
+def test_trim_and_units():
+    assert trim_to_answer("Kremlin spokesman Dmitry Peskov", "Who is the Kremlin spokesman?") == (18, 31)
+    text = "Prices rose 5 percent."
+    assert text[slice(*expand_number_unit(text, 12, 13))] == "5 percent"
+
+
+def test_about_weighs_rare_question_terms():
+    sentences = [SENTENCE, "Biden and Putin held a video call.", "Biden warned of sanctions in the call."]
+    weights = TermWeights.of(sentences)
+    question = "Who requested the call?"
+    assert about(question, SENTENCE, weights) == 1.0
+    assert about(question, sentences[1], weights) < 0.5
+
+
+def test_answer_kind():
+    assert type_matches("How long was the call?", "50-minute") is True
+    assert type_matches("How long was the call?", "second phone call") is False
+    assert type_matches("How many soldiers?", "Dmitry Peskov") is False
+    assert type_matches("On which day?", "Wednesday") is True
+    assert type_matches("Who spoke?", "anyone") is None
+
+
+def test_negation_flip():
+    assert negation_flip("Obama has used the word genocide.", "Obama broke his promise to use the word genocide.")
+    assert not negation_flip("Talks are due in Geneva.", SENTENCE)
