@@ -83,7 +83,6 @@ class Config:
     min_span_coverage: float = _opt(0.5, "share of a reply's informative words its source span must hold")
     follow_up_evidence: float = _opt(0.6, "a question whose key terms the library places below this leans on "
                                      "the conversation and is rewritten from it")
-    min_grounding: float = _opt(0.5, "share of an answer's content words that must occur in its sources")
     answer_max_tokens: int = _opt(48, "longest answer in tokens")
     summary_input_tokens: int = _opt(400, "summaries read the article's leading sentences up to this many tokens "
                                      "(0: the whole article)")
