@@ -209,7 +209,7 @@ class LlamaCppEngine(Engine):
         size = llama_cpp.llama_state_seq_get_size(llm._ctx.ctx, 0)
         buf = (ctypes.c_uint8 * size)()
         written = llama_cpp.llama_state_seq_get_data(llm._ctx.ctx, buf, size, 0)
-        self._kept.put(tokens, bytes(buf[:written]))
+        self._kept.put(tokens, ctypes.string_at(buf, written))
 
     def has_prefix(self, messages: Sequence[Message], cache_upto: str | None = None) -> bool:
         _, head_ids = self._prompt_ids(messages, cache_upto)
