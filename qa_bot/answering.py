@@ -13,6 +13,7 @@ from .chunking import Passage, split_sentences
 from .config import Config
 from .extract import best_span, expand_number_unit, trim_to_answer
 from .followup import evidence as question_evidence
+from .followup import leans_on_history
 from .grounding import is_instruction, restore_numbers, says_not_found
 from .verify import TermWeights, about, type_matches
 from .index import Hit, PassageIndex
@@ -130,12 +131,6 @@ def normalize_history(history: History | None) -> list[tuple[str, str]]:
     return pairs
 
 
-def is_follow_up(question: str, passages: Sequence[str] = ()) -> bool:
-    """Does the question lean on earlier turns? True when the retrieved ``passages`` do not place it on
-    its own (see :mod:`qa_bot.followup`); without passages, only a question naming nothing is one."""
-    return question_evidence(question, passages).score < 0.6
-
-
 @dataclass
 class _Support:
     """A sentence read by the model that supports a reply: the block, the sentence and the answer span."""
@@ -171,18 +166,19 @@ class Answerer:
 
     # ---- steps --------------------------------------------------------------------------------
     def standalone(self, question: str, history: History | None,
-                   article_ids: Iterable[str] | None = None) -> str:
+                   article_ids: Iterable[str] | None = None) -> tuple[str, list[Hit] | None]:
         """Rewrite a follow-up into a self-contained question using the last turns. A question is a
-        follow-up when the library does not place it on its own (retrieval evidence, not a word list)."""
+        follow-up when the library does not place it on its own (retrieval evidence, not a word list).
+        Also returns the question's hits when they were searched and it stands as asked (None otherwise),
+        so they need not be searched again."""
         pairs = normalize_history(history)[-self.config.history_turns:]
         if not pairs:
-            return question
+            return question, None
         ids = list(article_ids) if article_ids is not None else None
         hits = self.index.search(question, self.config.top_k, ids, self.config.hybrid_weight)
-        found = question_evidence(question, [h.passage.text for h in hits])
-        if found.score >= self.config.follow_up_evidence:
-            return question
-        log.info("Follow-up (evidence %.2f): %r", found.score, question)
+        if not leans_on_history(question, [h.passage.text for h in hits], self.config.follow_up_evidence):
+            return question, hits
+        log.info("Follow-up: %r", question)
         convo = "\n".join(f"User: {q}\nAssistant: {a}" for q, a in pairs)
         messages = [
             {"role": "system", "content": CONDENSE_PROMPT},
@@ -196,7 +192,7 @@ class Answerer:
             last_q, last_a = pairs[-1]
             rewritten = f"{question} (follows: {last_q} {last_a[:200]})"
         log.info("Follow-up %r -> %r", question, rewritten)
-        return rewritten
+        return rewritten, None
 
     @staticmethod
     def _fresh_spans(passage: Passage, seen: set[tuple[str, int]]) -> list[tuple[int, int]]:
@@ -321,10 +317,11 @@ class Answerer:
         question = question.strip()
         timings: dict[str, float] = {}
         ids = list(article_ids) if article_ids is not None else None
-        standalone = self.standalone(question, history, ids)
+        standalone, hits = self.standalone(question, history, ids)
         timings["condense_s"] = time.perf_counter() - t0
         t1 = time.perf_counter()
-        hits = self.index.search(standalone, self.config.top_k, ids, self.config.hybrid_weight)
+        if hits is None:
+            hits = self.index.search(standalone, self.config.top_k, ids, self.config.hybrid_weight)
         timings["retrieve_s"] = time.perf_counter() - t1
 
         def finish(answer: Answer) -> Answer:
@@ -412,10 +409,10 @@ class Answerer:
         rival = 0.0
         for n, (block, (s, e), sentence) in enumerate(sentences):
             before = sentences[n - 1][2] if n and sentences[n - 1][0] is block else ""
+            topical = about(question, sentence, weights, f"{before} {block.hit.title}")
             # a sentence without an answer of the asked kind (no duration for "how long") rivals at half
             kind = type_matches(asked, sentence)
-            rival = max(rival, about(question, sentence, weights, f"{before} {block.hit.title}")
-                        * (0.5 if kind is False else 1.0))
+            rival = max(rival, topical * (0.5 if kind is False else 1.0))
             span = best_span(reply, sentence, asked, offset=s)
             if span is None:
                 continue
@@ -426,9 +423,8 @@ class Answerer:
             a, b = trim_to_answer(article[lo:hi], asked)
             lo, hi = lo + a, lo + b
             lo, hi = expand_number_unit(article, lo, hi)
-            context = f"{before} {block.hit.title}"
-            out.append(_Support(block, (s, e), lo, hi, span.coverage, about(question, sentence, weights, context),
-                                span.verbatim, type_matches(asked, article[lo:hi])))
+            out.append(_Support(block, (s, e), lo, hi, span.coverage, topical, span.verbatim,
+                                type_matches(asked, article[lo:hi])))
         for support in out:
             support.rival = rival
         return out

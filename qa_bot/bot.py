@@ -106,10 +106,8 @@ class Bot:
 
     def load(self, source: str | Path) -> list[Article]:
         """Articles from a file, a folder or a URL (nothing is indexed yet)."""
-        if isinstance(source, str) and is_url(source):
-            return [load_url(source, self.limits)]
         path = Path(source)
-        if path.is_dir():
+        if not is_url(str(source)) and path.is_dir():
             articles, problems = [], []
             for file in iter_folder(path):
                 try:
@@ -120,7 +118,12 @@ class Bot:
             if not articles:
                 raise IngestError(f"No readable articles in {path}" + (f" ({'; '.join(problems)})" if problems else ""))
             return articles
-        return [load_file(path, self.limits)]
+        return [self._load_one(source)]
+
+    def _load_one(self, source: str | Path) -> Article:
+        """One article from a URL or a file."""
+        return load_url(source, self.limits) if isinstance(source, str) and is_url(source) else \
+            load_file(Path(source), self.limits)
 
     def ingest(self, sources: str | Path | Sequence[str | Path], progress: bool = False,
                batch: int = 64) -> list[str]:
@@ -154,7 +157,7 @@ class Bot:
         try:
             for n, (unit, folder) in enumerate(units, 1):
                 try:
-                    pending.append(load_url(unit, self.limits) if isinstance(unit, str) else load_file(unit, self.limits))
+                    pending.append(self._load_one(unit))
                     if folder is not None:
                         loaded_from[folder] = loaded_from.get(folder, 0) + 1
                 except IngestError as exc:

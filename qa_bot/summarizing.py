@@ -101,19 +101,16 @@ class Summarizer:
     """Summaries faithful by construction: the article's key sentences, shortened by the model one line
     per sentence, each line checked against its source sentence (else replaced by it)."""
 
-    def __init__(self, generator, cache_dir: str | Path, context_tokens: int = 1800, input_tokens: int = 0) -> None:
+    def __init__(self, generator, cache_dir: str | Path, input_tokens: int = 0) -> None:
         """``cache_dir``: the folder of cached summaries (one JSON file per article, model and length).
 
         ``input_tokens``: key sentences come from the article's leading sentences up to this many tokens
         (0: all of it); news puts the key facts first.
         """
-        if context_tokens < 200:
-            raise ValueError("context_tokens must be >= 200")
         if input_tokens and input_tokens < 100:
             raise ValueError("input_tokens must be 0 (whole article) or >= 100")
         self.generator = generator
         self.cache_dir = Path(cache_dir).expanduser()
-        self.context_tokens = context_tokens
         self.input_tokens = input_tokens
 
     def _cache_path(self, article: Article, length: str) -> Path:
@@ -149,19 +146,6 @@ class Summarizer:
                                         f"Shorten each sentence to at most {per} words."},
         ]
 
-    def lead(self, text: str) -> str:
-        """The article's leading whole sentences within ``input_tokens`` (the whole text if it fits)."""
-        if not self.input_tokens or self.generator.count_tokens(text) <= self.input_tokens:
-            return text
-        kept, used = [], 0
-        for s, e in split_sentences(text):
-            cost = self.generator.count_tokens(text[s:e]) + 1
-            if kept and used + cost > self.input_tokens:
-                break
-            kept.append(text[s:e])
-            used += cost
-        return " ".join(kept)
-
     def _lead_end(self, text: str) -> int:
         """Character offset where the leading ``input_tokens`` of the article end."""
         if not self.input_tokens:
@@ -177,7 +161,7 @@ class Summarizer:
     def stream_one(self, article: Article, length: str = "short", background: bool = False) -> Iterator[str | Summary]:
         """Yield checked summary sentences as they are written, then the final :class:`Summary`.
 
-        ``background``: give way to user requests (raises ``Preempted``; see ``Generator.stream``).
+        ``background``: give way to user requests (raises ``Preempted``; see ``Engine.stream``).
         """
         if length not in LENGTHS:
             raise ValueError(f"length must be one of {', '.join(LENGTHS)}")
@@ -201,25 +185,27 @@ class Summarizer:
             key_sentences(text, spec["sentences"], article.title)
         lines: list[SummarySentence] = []
         checked = 0
-        raw = ""
+
+        def add(line: str) -> SummarySentence | None:
+            """The model's line as a checked, cited sentence, added unless it repeats one (else None)."""
+            nonlocal checked
+            item = self._line(line, key, article, len(lines))
+            if item is None or any(item[0].text == s.text for s in lines):
+                return None
+            lines.append(item[0])
+            checked += item[1]
+            return item[0]
+
         pending = ""
         for piece in self.generator.stream(self._messages(article.title, key, spec["words"]), spec["tokens"],
                                            background):
-            raw += piece
             pending += piece
             while "\n" in pending:
                 line, pending = pending.split("\n", 1)
-                item = self._line(line, key, article, len(lines))
-                if item is not None:
-                    sentence, ok = item
-                    if not any(sentence.text == s.text for s in lines):
-                        lines.append(sentence)
-                        checked += ok
-                        yield ("\n- " if bullets and lines[:-1] else "- " if bullets else " " if lines[:-1] else "") + sentence.text
-        item = self._line(pending, key, article, len(lines))
-        if item is not None and not any(item[0].text == s.text for s in lines):
-            lines.append(item[0])
-            checked += item[1]
+                sentence = add(line)
+                if sentence is not None:
+                    yield ("\n- " if bullets and lines[:-1] else "- " if bullets else " " if lines[:-1] else "") + sentence.text
+        add(pending)
         # key sentences the model skipped are summarised by themselves (cited, as written)
         used = {(src.start, src.end) for s in lines for src in s.sources}
         for k in key:

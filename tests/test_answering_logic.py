@@ -5,7 +5,8 @@ rules run with the real model in test_e2e.py.
 """
 import pytest
 
-from qa_bot.answering import NOT_FOUND_MESSAGE, Answer, Answerer, is_follow_up, normalize_history
+from qa_bot.answering import NOT_FOUND_MESSAGE, Answer, Answerer, normalize_history
+from qa_bot.followup import leans_on_history
 from qa_bot.articles import make_article
 from qa_bot.config import Config
 from qa_bot.index import PassageIndex
@@ -122,15 +123,14 @@ def test_history_formats():
     assert normalize_history([("Q", "A")]) == [("Q", "A")]
 
 
-
 def test_follow_ups_are_decided_by_retrieval_evidence(seeded_index, seed_text):
     passages = [p.text for p in seeded_index.passages_of(next(iter(seeded_index.articles)))]
     for question in ("On which day?", "And the other one?", "What about Paris?", "What did he say?",
                      "What is his first name?"):
-        assert is_follow_up(question, passages), question
+        assert leans_on_history(question, passages), question
     for question in ("Who requested the call?", "How many soldiers has Russia moved near Ukraine?",
                      "Who did Antony Blinken speak to?", "Who is the Kremlin spokesman?"):
-        assert not is_follow_up(question, passages), question
+        assert not leans_on_history(question, passages), question
 
 
 def test_elliptical_follow_up_is_rewritten(seeded_index, minilm):

@@ -108,8 +108,8 @@ class LlamaCppEngine(Engine):
         eos = first.detokenize([first.token_eos()], special=True).decode("utf-8", "replace")
         self._format = Jinja2ChatFormatter(template, eos_token=eos, bos_token="")
         self._head_format = Jinja2ChatFormatter(template, eos_token=eos, bos_token="", add_generation_prompt=False)
-        self._eog = {first.token_eos()} | {t for s in ("<|im_end|>", "<|endoftext|>", "<|eot_id|>")
-                                           for t in self._tokens(s) if len(self._tokens(s)) == 1}
+        specials = [self._tokens(s) for s in ("<|im_end|>", "<|endoftext|>", "<|eot_id|>")]
+        self._eog = {first.token_eos()} | {ids[0] for ids in specials if len(ids) == 1}
         self._kept = KeptPrefixes(kv_cache_mb * 2**20)
         self._kv_per_token = self._kv_bytes(meta)
         self.context_tokens = context_tokens
