@@ -48,7 +48,7 @@ class Bot:
             if self._embedder is None:
                 from .embedder import Embedder
 
-                self._embedder = Embedder(self.config.embed_model)
+                self._embedder = Embedder(self.config.embed_model, dtype=self.config.embed_dtype)
             return self._embedder
 
     @property

@@ -15,6 +15,7 @@ from typing import Any, Mapping, TypeVar
 
 ENV_PREFIX = "QA_BOT_"
 ENGINES = ("auto", "llama.cpp", "transformers", "openai")
+EMBED_DTYPES = ("auto", "float32", "bfloat16")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -42,6 +43,8 @@ class Config:
 
     # models
     embed_model: str = _opt("all-minilm-l6-v2", "embedding model: the packaged default, a HF id or a local path")
+    embed_dtype: str = _opt("auto", "embedding arithmetic: auto (bfloat16 where the CPU has AMX or AVX-512 BF16, "
+                            "else float32), float32 or bfloat16")
     generator: str = _opt("qwen2.5-coder-1.5b", "model for summaries: qwen2.5-coder-1.5b, qwen2.5-coder-0.5b, a HF id or a path")
     answer_generator: str = _opt("", "model for answers (empty: same as --generator)")
     engine: str = _opt("auto", "what runs the generator: auto (llama.cpp for packaged models and .gguf files, "
@@ -107,6 +110,8 @@ class Config:
         if self.chunk_chars <= 0 or self.chunk_max_chars < self.chunk_chars:
             raise ValueError("chunk_chars must be > 0 and <= chunk_max_chars")
         self.engine = str(self.engine).strip().lower().replace("llamacpp", "llama.cpp").replace("llama_cpp", "llama.cpp")
+        if self.embed_dtype not in EMBED_DTYPES:
+            raise ValueError(f"embed_dtype must be one of {', '.join(EMBED_DTYPES)}, got {self.embed_dtype!r}")
         if self.engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
         if self.engine == "openai" and not self.llm_url:
