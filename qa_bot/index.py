@@ -198,6 +198,7 @@ class PassageIndex:
         try:
             meta = store.meta()
             self._check_meta(meta, folder)
+            store.ensure_term_docs()
             slots, version = int(meta["slots"]), int(meta["version"])
             dead, removed_seq = store.dead()
         except (sqlite3.DatabaseError, KeyError, ValueError):

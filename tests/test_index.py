@@ -285,3 +285,35 @@ def test_passage_text_matches_offsets_with_non_ascii_text(tmp_path, hash_embedde
     for hit in idx.search("mayor office denied Friday", k=4):
         assert article.text[hit.passage.start:hit.passage.end] == hit.passage.text
     assert [p.text for p in idx.passages_of(aid)] == [article.text[p.start:p.end] for p in idx.passages_of(aid)]
+
+
+def _vocab_counts(idx):
+    db = idx._state.store.db
+    kept = dict(db.execute("SELECT term, docs FROM term_docs"))
+    fts = dict(db.execute("SELECT term, doc FROM passages_vocab"))
+    return kept, fts
+
+
+def test_document_frequencies_follow_adds_and_removes(tmp_path, hash_embedder):
+    """BM25's document frequencies are kept in a keyed table equal to what the FTS index counts."""
+    idx = make(tmp_path, hash_embedder)
+    ids = idx.add_articles(articles())
+    kept, fts = _vocab_counts(idx)
+    assert kept == fts and kept["storm"] >= 1
+    idx.remove(ids[0])
+    kept, fts = _vocab_counts(idx)
+    assert kept == fts and "storm" not in kept
+    assert idx._state.store.term_stats("storm budget")[2] == {"storm": 0, "budget": fts["budget"]}
+
+
+def test_store_without_document_frequencies_gets_them_on_open(tmp_path, hash_embedder):
+    idx = make(tmp_path, hash_embedder)
+    idx.add_articles(articles())
+    before = idx.search("Who scored in the football final?", k=2)
+    idx._state.store.db.execute("DROP TABLE term_docs")  # as an index written by the previous release
+    again = make(tmp_path, hash_embedder)
+    kept, fts = _vocab_counts(again)
+    assert kept == fts and kept
+    after = again.search("Who scored in the football final?", k=2)
+    assert [(h.passage.article_id, round(h.score, 6)) for h in after] == \
+        [(h.passage.article_id, round(h.score, 6)) for h in before]
