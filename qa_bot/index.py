@@ -35,7 +35,7 @@ from typing import Callable, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 from . import legacy
-from .articles import Article
+from .articles import Article, ArticleInfo
 from .chunking import Passage, chunk_article
 from .store import DB_FILE, NewPassage, Store
 from .vectors import CENTROID_FILE, DenseIndex, VectorFile, train_centroids
@@ -198,6 +198,7 @@ class PassageIndex:
         try:
             meta = store.meta()
             self._check_meta(meta, folder)
+            store.upgrade()
             slots, version = int(meta["slots"]), int(meta["version"])
             dead, removed_seq = store.dead()
         except (sqlite3.DatabaseError, KeyError, ValueError):
@@ -511,6 +512,22 @@ class PassageIndex:
         return len(opened.store.articles)
 
     # ---- reading ----------------------------------------------------------------------------------
+    def article_page(self, limit: int, offset: int = 0, query: str = "",
+                     newest_first: bool = True) -> list[ArticleInfo]:
+        """A page of article metadata, newest first (see :meth:`Store.article_page`); no texts are read."""
+        state = self._state
+        return state.store.article_page(limit, offset, query, newest_first) if state is not None else []
+
+    def article_count(self, query: str = "") -> int:
+        """Number of articles (whose title or source contains ``query``)."""
+        state = self._state
+        return state.store.article_count(query) if state is not None else 0
+
+    def article_infos(self, ids: Iterable[str]) -> dict[str, ArticleInfo]:
+        """id -> metadata of the stored ones among ``ids``."""
+        state = self._state
+        return state.store.infos(ids) if state is not None else {}
+
     @property
     def articles(self) -> Mapping[str, Article]:
         """``id -> Article`` (read from SQLite on demand)."""
