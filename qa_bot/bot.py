@@ -9,7 +9,7 @@ from typing import Any, Iterable, Iterator, Sequence
 from .answering import Answer, Answerer, History
 from .articles import Article, ArticleInfo, IngestError, make_article
 from .config import Config
-from .index import PassageIndex
+from .index import Compaction, PassageIndex
 from .loaders import LoadLimits, is_url, iter_folder, load_file, load_url
 from .summarizing import Summarizer, Summary
 
@@ -64,6 +64,7 @@ class Bot:
             c.index_dir, self.embedder, c.embed_model, self.embedder.dim,
             chunk_chars=c.chunk_chars, chunk_max_chars=c.chunk_max_chars,
             overlap_sentences=c.chunk_overlap_sentences, ann_threshold=c.ann_threshold,
+            compact_share=c.compact_dead_share,
             rebuild_hint=f"python -m qa_bot --index {c.index_dir} rebuild --embed-model {c.embed_model}",
             fresh=fresh,
         )
@@ -234,7 +235,13 @@ class Bot:
         return True
 
     def remove(self, article_ids: str | Iterable[str]) -> list[str]:
+        """Remove articles by id; returns those that were present. Compacts the vector file by itself when
+        removed passages' rows exceed ``compact_dead_share`` of it."""
         return self.index.remove(article_ids)
+
+    def compact(self) -> Compaction | None:
+        """Drop removed passages' rows from the vector file now (copies the live rows; no re-embedding)."""
+        return self.index.compact()
 
     def articles(self) -> list[Article]:
         """Every indexed article with its text, oldest first. Loads the whole library: for summarising all

@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="+")
     sub.add_parser("prepare", help="prepare and load the models once (shows where they are cached)")
     sub.add_parser("rebuild", help="re-embed every article (after a model change or damage)")
+    sub.add_parser("compact", help="drop removed articles' rows from the vector file (no re-embedding)")
 
     p = sub.add_parser("ask", help="ask a question")
     p.add_argument("question")
@@ -159,6 +160,18 @@ def cmd_rebuild(bot, args) -> int:
     return 0
 
 
+def cmd_compact(bot, args) -> int:
+    done = bot.compact()
+    if done is None:
+        print(f"no index in {bot.config.index_dir} yet")
+    elif not done.dropped:
+        print(f"nothing to compact: {done.rows_after} rows, all live ({done.bytes_after:,} bytes)")
+    else:
+        print(f"compacted: {done.rows_before} -> {done.rows_after} rows ({done.dropped} removed), "
+              f"{done.bytes_before:,} -> {done.bytes_after:,} bytes")
+    return 0
+
+
 def cmd_ask(bot, args) -> int:
     bot.ensure_seeded()
     answer = bot.ask(args.question, article_ids=args.articles)
@@ -188,5 +201,5 @@ def cmd_summarize(bot, args) -> int:
 
 COMMANDS = {
     "ingest": cmd_ingest, "list": cmd_list, "remove": cmd_remove, "prepare": cmd_prepare,
-    "rebuild": cmd_rebuild, "ask": cmd_ask, "summarize": cmd_summarize,
+    "rebuild": cmd_rebuild, "compact": cmd_compact, "ask": cmd_ask, "summarize": cmd_summarize,
 }
