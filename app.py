@@ -44,7 +44,7 @@ def get_ready(bot: Bot, readiness: Readiness) -> bool:
         return False
     # articles read ahead (answers start at once) and summaries written ahead; gives way to questions
     bot.work_ahead()
-    log.info("Library: %d article(s) in %s", len(bot.articles()), bot.config.index_dir)
+    log.info("Library: %d article(s) in %s", bot.article_count(), bot.config.index_dir)
     readiness.set_ready()
     return True
 

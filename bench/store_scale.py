@@ -168,13 +168,14 @@ def dense_recall(index, embedder, questions: Sequence[str], k: int = 20) -> floa
     """Share of the exact top-k passages (brute force over the vector file) that the IVF search finds."""
     state = index._state
     live = state.store.live_pids()
+    rows = state.vectors.rows(live)  # ascending as the pids are (rows differ from pids after a compaction)
     q = np.stack([embedder(x) for x in questions]).astype(np.float32)
     best = [np.zeros((0,)) for _ in questions]
     best_ids = [np.zeros((0,), dtype=np.int64) for _ in questions]
     for first, block, _ in state.vectors.chunks(state.slots):
-        lo, hi = np.searchsorted(live, [first, first + len(block)])
+        lo, hi = np.searchsorted(rows, [first, first + len(block)])
         ids = live[lo:hi]
-        sims = q @ block[ids - first].astype(np.float32).T
+        sims = q @ block[rows[lo:hi] - first].astype(np.float32).T
         for i in range(len(questions)):
             s = np.concatenate([best[i], sims[i]])
             d = np.concatenate([best_ids[i], ids])

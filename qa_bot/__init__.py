@@ -7,10 +7,10 @@ _os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 _os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from .answering import Answer, Source  # noqa: E402
-from .articles import Article, IngestError  # noqa: E402
+from .articles import Article, ArticleInfo, IngestError  # noqa: E402
 from .bot import Bot  # noqa: E402
 from .config import Config  # noqa: E402
 from .summarizing import Summary  # noqa: E402
 
-__all__ = ["Answer", "Article", "Bot", "Config", "IngestError", "Source", "Summary"]
+__all__ = ["Answer", "Article", "ArticleInfo", "Bot", "Config", "IngestError", "Source", "Summary"]
 __version__ = "0.1.0"

@@ -31,6 +31,30 @@ class Article:
     def from_dict(cls, data: dict[str, Any]) -> "Article":
         return cls(**{k: data[k] for k in ("id", "title", "text", "source", "date", "added") if k in data})
 
+    @property
+    def words(self) -> int:
+        """Words in the text (whitespace-separated), as lists show them."""
+        return len(self.text.split())
+
+    def info(self) -> "ArticleInfo":
+        """The article's metadata without its text."""
+        return ArticleInfo(self.id, self.title, self.source, self.date, self.added, self.words)
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """An article's metadata without its text: what lists show (cheap at any library size)."""
+
+    id: str
+    title: str
+    source: str = ""
+    date: str = ""
+    added: str = ""
+    words: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
 
 # Lines that sites append to articles and that carry no news.
 _BOILERPLATE_LINE = re.compile(

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from .answering import Answer, Answerer, History
-from .articles import Article, IngestError, make_article
+from .articles import Article, ArticleInfo, IngestError, make_article
 from .config import Config
-from .index import PassageIndex
+from .index import Compaction, PassageIndex
 from .loaders import LoadLimits, is_url, iter_folder, load_file, load_url
 from .summarizing import Summarizer, Summary
 
@@ -64,6 +64,7 @@ class Bot:
             c.index_dir, self.embedder, c.embed_model, self.embedder.dim,
             chunk_chars=c.chunk_chars, chunk_max_chars=c.chunk_max_chars,
             overlap_sentences=c.chunk_overlap_sentences, ann_threshold=c.ann_threshold,
+            compact_share=c.compact_dead_share,
             rebuild_hint=f"python -m qa_bot --index {c.index_dir} rebuild --embed-model {c.embed_model}",
             fresh=fresh,
         )
@@ -185,7 +186,7 @@ class Bot:
     def add_articles(self, articles: Sequence[Article], progress: bool = False) -> list[str]:
         added = self.index.add_articles(articles, progress=progress)
         if self._ahead is not None and added:
-            self._ahead.submit([self.index.articles[i] for i in added])
+            self._ahead.submit(added)
         return added
 
     def work_ahead(self) -> None:
@@ -198,38 +199,87 @@ class Bot:
         c = self.config
         jobs = []
         if c.read_ahead_tokens:
-            jobs.append(Job("reading", lambda a: self.answerer.read_ahead(a.id), lambda: self.answer_generator))
+            jobs.append(Job("reading", lambda aid: self.answerer.read_ahead(aid), lambda: self.answer_generator))
         if c.summarize_ahead:
             jobs.append(Job("summary", self._summary_ahead, lambda: self.summary_generator))
         with self._lock:
             if self._ahead is not None or not jobs:
                 return
             self._ahead = WorkAhead(jobs)
-        newest = list(reversed(self.articles()))
         # kept prefixes are bounded by kv_cache_mb: read ahead only the newest articles that fit
         per_token = self.answer_generator.kv_bytes_per_token
         budget = c.kv_cache_mb * 2**20 // per_token if c.read_ahead_tokens and per_token else 0
         fitting = []
-        for article in newest:
+        for article in self.newest_articles(budget // 64 + 1) if budget else ():  # articles of 64+ tokens
             budget -= len(article.text) // 4  # about 4 characters per token
             if budget < 0:
                 break
-            fitting.append(article)
+            fitting.append(article.id)
         self._ahead.submit(fitting, ["reading"])
-        self._ahead.submit(newest, ["summary"])
+        if c.summarize_ahead:
+            self._ahead.submit(self._ids_newest_first(), ["summary"])
 
-    def _summary_ahead(self, article: Article) -> bool:
+    def _ids_newest_first(self, page: int = 1000) -> Iterator[str]:
+        """Every article id, most recently added first, read a page at a time (no texts)."""
+        offset = 0
+        while infos := self.list_articles(page, offset):
+            yield from (info.id for info in infos)
+            offset += len(infos)
+
+    def _summary_ahead(self, article_id: str) -> bool:
+        article = self.index.articles.get(article_id)
+        if article is None:  # removed meanwhile
+            return True
         for _ in self.summarizer.stream_one(article, "short", background=True):  # a cached one returns at once
             pass  # raises Preempted when a user needs the model
         return True
 
     def remove(self, article_ids: str | Iterable[str]) -> list[str]:
+        """Remove articles by id; returns those that were present. Compacts the vector file by itself when
+        removed passages' rows exceed ``compact_dead_share`` of it."""
         return self.index.remove(article_ids)
 
+    def compact(self) -> Compaction | None:
+        """Drop removed passages' rows from the vector file now (copies the live rows; no re-embedding)."""
+        return self.index.compact()
+
     def articles(self) -> list[Article]:
-        """Indexed articles, oldest first."""
+        """Every indexed article with its text, oldest first. Loads the whole library: for summarising all
+        of it and for tools; lists use :meth:`list_articles`."""
         self.index.refresh()
-        return sorted(self.index.articles.values(), key=lambda a: a.added)
+        return list(self.index.articles.values())
+
+    def article_count(self, query: str = "") -> int:
+        """How many articles the library holds (whose title or source contains ``query``)."""
+        self.index.refresh()
+        return self.index.article_count(query)
+
+    def list_articles(self, limit: int = 50, offset: int = 0, query: str = "",
+                      newest_first: bool = True) -> list[ArticleInfo]:
+        """A page of the library without the texts: ``limit`` articles from ``offset``, most recently added
+        first (or oldest first), optionally only those whose title or source contains ``query``."""
+        self.index.refresh()
+        return self.index.article_page(limit, offset, query, newest_first)
+
+    def article_infos(self, ids: Iterable[str]) -> dict[str, ArticleInfo]:
+        """id -> metadata of those of ``ids`` in the library (unknown ids are left out)."""
+        return self.index.article_infos(ids)
+
+    def titles(self, ids: Iterable[str]) -> dict[str, str]:
+        """id -> title of those of ``ids`` in the library."""
+        return {i: info.title for i, info in self.article_infos(ids).items()}
+
+    def get_articles(self, ids: Iterable[str]) -> list[Article]:
+        """The articles (with their texts) of ``ids`` that are in the library, in the order given."""
+        found = (self.index.articles.get(i) for i in dict.fromkeys(ids))
+        return [a for a in found if a is not None]
+
+    def newest_articles(self, count: int) -> Iterator[Article]:
+        """The ``count`` most recently added articles with their texts, newest first, read one at a time."""
+        for info in self.list_articles(count):
+            article = self.index.articles.get(info.id)
+            if article is not None:
+                yield article
 
     def find_article(self, topic: str) -> Article | None:
         """The article a phrase like "the Biden Putin call" refers to, if any is relevant enough."""
@@ -274,15 +324,18 @@ class Bot:
         yield from self.answerer.stream(self._check_question(question), history, article_ids)
 
     def _pick(self, article_ids: Iterable[str] | None) -> list[Article]:
-        articles = self.articles()
-        if not articles:
+        """The articles a summary covers: the newest (None), all of them (["all"]) or those named."""
+        if self.article_count() == 0:
             raise ValueError("There are no articles yet: add one first.")
         if article_ids is None:
-            return [articles[-1]]
+            newest = list(self.newest_articles(1))
+            if not newest:
+                raise ValueError("There are no articles yet: add one first.")
+            return newest
         ids = list(article_ids)
         if ids == ["all"]:
-            return articles
-        by_id = {a.id: a for a in articles}
+            return self.articles()
+        by_id = {a.id: a for a in self.get_articles(ids)}
         unknown = [i for i in ids if i not in by_id]
         if unknown:
             raise ValueError(f"Unknown article id(s): {', '.join(unknown)}")

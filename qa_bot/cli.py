@@ -49,11 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=64, help="articles embedded and committed together (a folder "
                    "is streamed with a progress bar; an interrupted import resumes, duplicates are skipped)")
 
-    sub.add_parser("list", help="list indexed articles")
+    p = sub.add_parser("list", help="list indexed articles (oldest first; their texts are not read)")
+    p.add_argument("--limit", type=int, default=0, help="list at most this many (0: all)")
+    p.add_argument("--offset", type=int, default=0, help="skip this many first")
+    p.add_argument("--filter", default="", help="only articles whose title or source contains this")
+    p.add_argument("--newest", action="store_true", help="most recently added first")
     p = sub.add_parser("remove", help="remove articles by id")
     p.add_argument("ids", nargs="+")
     sub.add_parser("prepare", help="prepare and load the models once (shows where they are cached)")
     sub.add_parser("rebuild", help="re-embed every article (after a model change or damage)")
+    sub.add_parser("compact", help="drop removed articles' rows from the vector file (no re-embedding)")
 
     p = sub.add_parser("ask", help="ask a question")
     p.add_argument("question")
@@ -100,12 +105,28 @@ def cmd_ingest(bot, args) -> int:
 
 
 def cmd_list(bot, args) -> int:
-    articles = bot.articles()
-    if not articles:
-        print("no articles yet: python -m qa_bot ingest FILE_OR_URL")
-    for a in articles:
-        print(f"{a.id}  {a.title}  ({len(a.text.split())} words; {a.source or 'unknown source'})")
+    if args.limit < 0 or args.offset < 0:
+        raise ValueError("--limit and --offset must be >= 0")
+    total = bot.article_count(args.filter)
+    if not total:
+        print("no articles match" if args.filter else "no articles yet: python -m qa_bot ingest FILE_OR_URL")
+        return 0
+    end = total if not args.limit else min(total, args.offset + args.limit)
+    shown, offset = 0, args.offset
+    while offset < end:  # a page of metadata at a time: memory stays small for any library
+        page = bot.list_articles(min(_LIST_PAGE, end - offset), offset, args.filter, newest_first=args.newest)
+        if not page:
+            break
+        for a in page:
+            print(f"{a.id}  {a.title}  ({a.words} words; {a.source or 'unknown source'})")
+        shown += len(page)
+        offset += len(page)
+    if shown < total:
+        print(f"({shown} of {total} shown; --limit and --offset page through them)", file=sys.stderr)
     return 0
+
+
+_LIST_PAGE = 1000
 
 
 def cmd_remove(bot, args) -> int:
@@ -139,6 +160,18 @@ def cmd_rebuild(bot, args) -> int:
     return 0
 
 
+def cmd_compact(bot, args) -> int:
+    done = bot.compact()
+    if done is None:
+        print(f"no index in {bot.config.index_dir} yet")
+    elif not done.dropped:
+        print(f"nothing to compact: {done.rows_after} rows, all live ({done.bytes_after:,} bytes)")
+    else:
+        print(f"compacted: {done.rows_before} -> {done.rows_after} rows ({done.dropped} removed), "
+              f"{done.bytes_before:,} -> {done.bytes_after:,} bytes")
+    return 0
+
+
 def cmd_ask(bot, args) -> int:
     bot.ensure_seeded()
     answer = bot.ask(args.question, article_ids=args.articles)
@@ -168,5 +201,5 @@ def cmd_summarize(bot, args) -> int:
 
 COMMANDS = {
     "ingest": cmd_ingest, "list": cmd_list, "remove": cmd_remove, "prepare": cmd_prepare,
-    "rebuild": cmd_rebuild, "ask": cmd_ask, "summarize": cmd_summarize,
+    "rebuild": cmd_rebuild, "compact": cmd_compact, "ask": cmd_ask, "summarize": cmd_summarize,
 }

@@ -72,6 +72,8 @@ class Config:
     hybrid_weight: float = _opt(0.3, "weight of the lexical BM25 score in hybrid fusion (0..1)")
     ann_threshold: int = _opt(50_000, "passage count above which an approximate (IVF) index is used: exact "
                               "search over 80k passages takes 40 ms here on a busy machine (bench/store_scale.py)")
+    compact_dead_share: float = _opt(0.3, "removing articles compacts the vector file (copies its live rows) once "
+                                     "removed passages' rows exceed this share of it (0: only `compact`)")
 
     # answering
     read_ahead_tokens: int = _opt(1500, "articles up to this many tokens are read ahead in the background and "
@@ -118,6 +120,8 @@ class Config:
             raise ValueError("engine openai needs --llm-url (the server's address)")
         if self.engine_slots < 0 or self.queue_timeout <= 0 or self.context_tokens < 512:
             raise ValueError("engine_slots must be >= 0, queue_timeout > 0 and context_tokens >= 512")
+        if not 0.0 <= self.compact_dead_share < 1.0:
+            raise ValueError(f"compact_dead_share must be within 0..1 (below 1), got {self.compact_dead_share}")
         if self.top_k < 1 or self.context_passages < 1:
             raise ValueError("top_k and context_passages must be >= 1")
 

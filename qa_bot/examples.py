@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Sequence
+from typing import Iterable
 
 from .articles import Article
 from .lexical import STOPWORDS
@@ -27,11 +27,12 @@ def people(article: Article) -> list[str]:
     return [name for name, _ in counts.most_common()]
 
 
-def example_questions(articles: Sequence[Article], count: int = 3) -> list[str]:
-    """Up to ``count`` - 1 "Who is ...?" questions about people the newest articles introduce, then
-    "Give me a short summary"."""
+def example_questions(articles: Iterable[Article], count: int = 3) -> list[str]:
+    """Up to ``count`` - 1 "Who is ...?" questions about people the articles (newest first) introduce,
+    then "Give me a short summary". Reads only as many articles as it needs."""
     questions: list[str] = []
-    for article in reversed(list(articles)):
+    articles = iter(articles)
+    while len(questions) < count - 1 and (article := next(articles, None)) is not None:
         for name in people(article)[:2]:
             if len(questions) < count - 1 and f"Who is {name}?" not in questions:
                 questions.append(f"Who is {name}?")

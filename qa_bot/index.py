@@ -5,8 +5,10 @@ Layout of an index folder::
     CURRENT                 name of the live store folder (replaced atomically)
     store-000001/
         library.sqlite      articles, passages, FTS5 index, metadata (embedding model, sizes); WAL mode
-        vectors.f16         passage vectors, one float16 row per passage id, append-only
+        vectors.f16         passage vectors, one float16 row per passage, append-only
+        lists.i32           each row's IVF list
         centroids.npy       IVF centroids, once the library is above the ANN threshold
+        (vectors.gN.f16, lists.gN.i32, pids.gN.i64: the same after the N-th compaction)
     .lock                   taken by a writer for its commit only
 
 Adding or removing an article writes only its own rows: vectors are appended and fsynced first, then
@@ -14,6 +16,9 @@ one SQLite transaction records the article, its passages, their FTS rows and the
 crash before the commit leaves an uncommitted vector tail that is never read and is truncated by the
 next writer; SQLite keeps a committed transaction whole. ``rebuild`` and the one-time migration of the
 older layout (``CURRENT`` naming a ``gen-NNNNNN`` folder) write a new store folder, then swap CURRENT.
+Removed passages' vector rows are dropped by a compaction (``compact``, or by itself once they exceed
+``compact_share`` of the file): the live rows are copied into the next generation's files, then one
+SQLite transaction names them; a crash before it leaves the previous generation in use.
 
 Readers never wait for the embedder: new articles are chunked and embedded before the lock is taken.
 """
@@ -35,10 +40,10 @@ from typing import Callable, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 from . import legacy
-from .articles import Article
+from .articles import Article, ArticleInfo
 from .chunking import Passage, chunk_article
 from .store import DB_FILE, NewPassage, Store
-from .vectors import CENTROID_FILE, DenseIndex, VectorFile, train_centroids
+from .vectors import CENTROID_FILE, DenseIndex, VectorFile, generation_files, train_centroids
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +72,20 @@ class Hit:
     score: float
     dense: float
     lexical: float
+
+
+@dataclass
+class Compaction:
+    """What a compaction did: vector rows before and after, and the vector file's size before and after."""
+
+    rows_before: int
+    rows_after: int
+    bytes_before: int
+    bytes_after: int
+
+    @property
+    def dropped(self) -> int:
+        return self.rows_before - self.rows_after
 
 
 @dataclass
@@ -146,9 +165,11 @@ class PassageIndex:
         rebuild_hint: str = "",
         fresh: bool = False,
         commit_every: int = 256,
+        compact_share: float = 0.3,
     ) -> None:
         """Open (or later create) the index in ``directory``; ``fresh`` does not open what is saved
-        there (to rebuild a damaged index: the old store stays until the new one is complete)."""
+        there (to rebuild a damaged index: the old store stays until the new one is complete).
+        ``compact_share``: a removal compacts the vector file once dead rows exceed this share (0: never)."""
         if dim <= 0:
             raise ValueError("dim must be positive")
         self.directory = Path(directory)
@@ -160,6 +181,7 @@ class PassageIndex:
         self.overlap_sentences = overlap_sentences
         self.ann_threshold = ann_threshold
         self.commit_every = max(1, commit_every)
+        self.compact_share = compact_share
         self.rebuild_hint = rebuild_hint or f"python -m qa_bot --index {self.directory} rebuild"
         self._state: _Open | None = None
         self._mem = threading.RLock()  # the in-memory FAISS index: searches vs. a commit applying itself
@@ -196,20 +218,26 @@ class PassageIndex:
             raise self._corrupt(db_path, "missing")
         store = Store(folder)
         try:
-            meta = store.meta()
-            self._check_meta(meta, folder)
-            store.ensure_term_docs()
-            slots, version = int(meta["slots"]), int(meta["version"])
-            dead, removed_seq = store.dead()
+            self._check_meta(store.meta(), folder)
+            store.upgrade()
         except (sqlite3.DatabaseError, KeyError, ValueError):
             store.close()
             raise self._corrupt(db_path, "corrupt") from None
-        vectors = VectorFile(folder, self.dim)
-        for path, width in ((vectors.path, vectors.row_bytes), (vectors.lists_path, 4)):
-            size = path.stat().st_size if path.is_file() else None
-            if size is None or size < slots * width:
-                raise self._corrupt(path, "missing" if size is None else
-                                    f"truncated ({size // width} rows, expected {slots})")
+        for attempt in range(5):
+            try:
+                with store.snapshot():  # the metadata and the removed pids of one commit
+                    meta = store.meta()
+                    slots, version = int(meta["slots"]), int(meta["version"])
+                    dead, removed_seq = store.dead()
+            except (sqlite3.DatabaseError, KeyError, ValueError):
+                store.close()
+                raise self._corrupt(db_path, "corrupt") from None
+            try:
+                vectors = self._vector_file(folder, meta, slots)
+                break
+            except FileNotFoundError as exc:  # compacted by another process meanwhile: read its commit
+                if attempt == 4 or store.meta().get("vectors_gen") == meta.get("vectors_gen"):
+                    raise self._corrupt(Path(exc.filename), "missing") from None
         centroids = None
         if meta.get("dense") == "ivf":
             try:
@@ -219,6 +247,22 @@ class PassageIndex:
         dense = DenseIndex.load(vectors, self.dim, slots, dead, centroids)
         log.info("Opened index %s: %d passages (%s)", folder, len(dense), dense.kind)
         return _Open(folder, store, vectors, dense, slots, version, removed_seq)
+
+    def _vector_file(self, folder: Path, meta: Mapping[str, str], slots: int) -> VectorFile:
+        """The vector files the metadata names, open for reading and checked against ``slots``."""
+        gen, compacted = int(meta.get("vectors_gen", 0)), int(meta.get("compacted_rows", 0))
+        pids = None
+        if gen:
+            path = VectorFile(folder, self.dim, gen).pids_path
+            pids = np.fromfile(path, dtype=np.int64)  # FileNotFoundError if missing
+            if len(pids) != compacted:
+                raise self._corrupt(path, f"truncated ({len(pids)} rows, expected {compacted})")
+        vectors = VectorFile(folder, self.dim, gen, int(meta.get("pid_shift", 0)), pids).open()
+        for path, width in ((vectors.path, vectors.row_bytes), (vectors.lists_path, 4)):
+            size = os.fstat(vectors._fd("vectors" if path == vectors.path else "lists")).st_size
+            if size < slots * width:
+                raise self._corrupt(path, f"truncated ({size // width} rows, expected {slots})")
+        return vectors
 
     def _sync(self) -> None:
         """Adopt what other processes committed: a new store folder (rebuild, migration) or new commits."""
@@ -239,24 +283,27 @@ class PassageIndex:
                 self._fresh = False
                 return
             try:
-                meta = state.store.meta()
-                version = int(meta["version"])
-                if version == state.version:
-                    return
-                if meta.get("dense") != ("ivf" if state.dense.kind == "ivf" else "flat"):
-                    opened = self._open(state.folder)
-                    with self._mem:
-                        self._state = opened
-                    return
-                removed, seq = state.store.dead(state.removed_seq)
-                slots = int(meta["slots"])
+                with state.store.snapshot():
+                    meta = state.store.meta()
+                    version = int(meta["version"])
+                    if version == state.version:
+                        return
+                    removed, seq = state.store.dead(state.removed_seq)
+                    slots = int(meta["slots"])
             except (sqlite3.DatabaseError, KeyError, ValueError):
                 raise self._corrupt(state.store.path, "corrupt") from None
-            pids = np.setdiff1d(np.arange(state.slots, slots, dtype=np.int64), removed)
-            rows = state.vectors.read(pids).astype(np.float16)
-            lists = state.vectors.lists(state.slots, slots - state.slots)[pids - state.slots]
+            if (meta.get("dense") != ("ivf" if state.dense.kind == "ivf" else "flat")
+                    or int(meta.get("vectors_gen", 0)) != state.vectors.gen):  # switched to IVF, or compacted
+                opened = self._open(state.folder)
+                with self._mem:
+                    self._state = opened
+                return
+            rows = np.arange(state.slots, slots, dtype=np.int64)
+            keep = ~np.isin(state.vectors.pids_of(rows), removed)
+            vectors = state.vectors.read_rows(rows[keep]).astype(np.float16)
+            lists = state.vectors.lists(state.slots, slots - state.slots)[keep]
             with self._mem:
-                state.dense.add(pids, rows, lists)
+                state.dense.add(state.vectors.pids_of(rows[keep]), vectors, lists)
                 state.dense.remove(removed)
                 state.slots, state.version, state.removed_seq = slots, version, seq
 
@@ -370,7 +417,7 @@ class PassageIndex:
                 vectors: np.ndarray) -> None:
         """Append the vectors, then record everything in one transaction, then update memory."""
         n = len(passages)
-        pids = np.arange(state.slots, state.slots + n, dtype=np.int64)
+        pids = state.vectors.pids_of(np.arange(state.slots, state.slots + n, dtype=np.int64))
         vectors16 = np.asarray(vectors, dtype=np.float16).reshape(n, self.dim)
         with self._mem:
             lists = state.dense.assign(vectors16)
@@ -495,7 +542,58 @@ class PassageIndex:
                 state.dense.remove(freed)
                 state.version += 1
                 state.removed_seq = state.store.dead(state.removed_seq)[1]
+            if self.compact_share and self._dead_rows(state) > self.compact_share * state.slots:
+                try:
+                    self._compact(state)
+                except (OSError, sqlite3.Error) as exc:  # the removal is saved; the rows stay until next time
+                    log.warning("Could not compact the vectors in %s (%s); they stay until next time", state.folder, exc)
             return present
+
+    @staticmethod
+    def _dead_rows(state: _Open) -> int:
+        """Rows of removed passages in the vector file (committed rows minus live passages)."""
+        return state.slots - int(state.store.meta()["passages"])
+
+    def compact(self) -> Compaction | None:
+        """Drop removed passages' rows from the vector file (copies the live rows once: O(live rows), no
+        re-embedding); None without an index. Crash-safe: the previous files stay in use until the new
+        ones are complete and committed."""
+        with self._writing():
+            state = self._state
+            return self._compact(state) if state is not None else None
+
+    def _compact(self, state: _Open) -> Compaction:
+        old = state.vectors
+        size = old.path.stat().st_size
+        for gen, files in generation_files(state.folder).items():  # leftovers of an interrupted compaction
+            if gen != old.gen:
+                for path in files:
+                    path.unlink(missing_ok=True)
+        dead, _ = state.store.dead()
+        if not self._dead_rows(state):
+            return Compaction(state.slots, state.slots, size, size)
+        new = old.write_compacted(state.slots, dead)
+        rows = len(new.compacted)
+        _fsync_dir(state.folder)
+        try:
+            with state.store.transaction() as db:
+                db.execute("DELETE FROM removed")  # none of them has a row any more
+                state.store.set_meta(db, vectors_gen=new.gen, pid_shift=new.shift, compacted_rows=rows, slots=rows,
+                                     version=state.version + 1)
+        except BaseException:
+            for path in new.files():
+                path.unlink(missing_ok=True)
+            raise
+        opened = _Open(state.folder, state.store, new.open(), state.dense, rows, state.version + 1, state.removed_seq)
+        with self._mem:
+            if self._state is state:
+                self._state = opened
+        for path in old.files():  # readers elsewhere keep theirs open until they adopt the new generation
+            path.unlink(missing_ok=True)
+        _fsync_dir(state.folder)
+        log.info("Compacted the vectors in %s: %d rows -> %d (%d removed passages' rows dropped)",
+                 state.folder, state.slots, rows, state.slots - rows)
+        return Compaction(state.slots, rows, size, new.path.stat().st_size)
 
     def rebuild(self, articles: Sequence[Article], progress: bool = False) -> int:
         """Replace the whole index by ``articles`` re-chunked and re-embedded with the current settings
@@ -512,6 +610,22 @@ class PassageIndex:
         return len(opened.store.articles)
 
     # ---- reading ----------------------------------------------------------------------------------
+    def article_page(self, limit: int, offset: int = 0, query: str = "",
+                     newest_first: bool = True) -> list[ArticleInfo]:
+        """A page of article metadata, newest first (see :meth:`Store.article_page`); no texts are read."""
+        state = self._state
+        return state.store.article_page(limit, offset, query, newest_first) if state is not None else []
+
+    def article_count(self, query: str = "") -> int:
+        """Number of articles (whose title or source contains ``query``)."""
+        state = self._state
+        return state.store.article_count(query) if state is not None else 0
+
+    def article_infos(self, ids: Iterable[str]) -> dict[str, ArticleInfo]:
+        """id -> metadata of the stored ones among ``ids``."""
+        state = self._state
+        return state.store.infos(ids) if state is not None else {}
+
     @property
     def articles(self) -> Mapping[str, Article]:
         """``id -> Article`` (read from SQLite on demand)."""

@@ -1,12 +1,14 @@
 """Articles, passages and their BM25 index in one SQLite database (WAL mode, FTS5).
 
-One row per article (its full text), one row per passage (offsets into that text, and the row of its
+One row per article (its full text and word count), one row per passage (offsets into that text, and the row of its
 vector in the vector file: ``pid``), and a contentless FTS5 table over the passages' tokens, so adding
 or removing an article writes only its own rows. Readers see the last committed transaction and never
 wait for a writer (WAL); every write is one transaction, so a crash keeps all of it or none of it.
+Lists of articles read a covering index of their metadata (``articles_listing``), never the texts.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -18,7 +20,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .articles import Article
+from .articles import Article, ArticleInfo
 from .chunking import Passage
 from .lexical import bm25_scores, fts_query, fts_terms, tokenize
 
@@ -28,7 +30,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles(
     seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL, text TEXT NOT NULL,
-    source TEXT NOT NULL, date TEXT NOT NULL, added TEXT NOT NULL);
+    source TEXT NOT NULL, date TEXT NOT NULL, added TEXT NOT NULL, words INTEGER);
 CREATE TABLE IF NOT EXISTS passages(
     pid INTEGER PRIMARY KEY, article INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS passages_article ON passages(article);
@@ -38,6 +40,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS passages_vocab USING fts5vocab(passages_fts, 
 CREATE TABLE IF NOT EXISTS removed(seq INTEGER PRIMARY KEY AUTOINCREMENT, pid INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS term_docs(term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID;
 """
+# Article lists (a page, a filter, a count) read this index only: the texts are never touched.
+LISTING_INDEX = "CREATE INDEX IF NOT EXISTS articles_listing ON articles(seq, title, source, date, added, words, id)"
+_INFO = "id, title, source, date, added, words"
 DB_FILE = "library.sqlite"
 
 
@@ -76,20 +81,32 @@ class Store:
 
     def create(self, meta: dict[str, str]) -> None:
         """Make the tables (in a new folder) and write the metadata."""
-        self.db.executescript(SCHEMA)
+        self.db.executescript(SCHEMA + LISTING_INDEX + ";")
         with self.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, str(v)) for k, v in meta.items()])
 
-    def ensure_term_docs(self) -> None:
-        """Stores written before the ``term_docs`` table (BM25's document frequencies) get it once, counted
-        from the FTS index: fts5vocab counts a term by walking its whole posting list, 18 ms a query at
-        100,000 articles, where a keyed table answers at once."""
-        if self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'term_docs'").fetchone():
-            return
-        log.warning("Counting the index's terms once (an index from an earlier version of qa_bot)...")
+    def upgrade(self) -> bool:
+        """Give a store of an earlier version what lists need (word counts, the listing index) and BM25's
+        document frequencies (``term_docs``: fts5vocab counts a term by walking its whole posting list,
+        18 ms of a query at 100,000 articles); once, in one transaction. True if anything was added."""
+        have = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE name IN "
+                                              "('articles_listing', 'term_docs')")}
+        if len(have) == 2:
+            return False
         with self.transaction() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS term_docs(term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID")
-            db.execute("INSERT OR REPLACE INTO term_docs SELECT term, doc FROM passages_vocab")
+            if "term_docs" not in have:
+                log.warning("Counting the terms of %s (one time)", self.path)
+                db.execute("CREATE TABLE term_docs(term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID")
+                db.execute("INSERT INTO term_docs SELECT term, doc FROM passages_vocab")
+            if "articles_listing" in have:
+                return True
+            columns = {row[1] for row in db.execute("PRAGMA table_info(articles)")}
+            if "words" not in columns:
+                log.warning("Adding word counts and a listing index to %s (one time)", self.path)
+                db.execute("ALTER TABLE articles ADD COLUMN words INTEGER")
+                _fill_words(db)
+            db.execute(LISTING_INDEX)
+        return True
 
     def meta(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT key, value FROM meta"))
@@ -102,6 +119,16 @@ class Store:
 
     def transaction(self) -> "_Transaction":
         return _Transaction(self.db)
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees the same committed state."""
+        db = self.db
+        db.execute("BEGIN")
+        try:
+            yield db
+        finally:
+            db.execute("COMMIT")
 
     # ---- reading ----------------------------------------------------------------------------------
     def article(self, article_id: str) -> Article | None:
@@ -119,6 +146,48 @@ class Store:
             while len(self._cache) > 64:
                 self._cache.popitem(last=False)
         return article
+
+    # ---- lists of articles (metadata only) ------------------------------------------------------------
+    def article_page(self, limit: int, offset: int = 0, query: str = "",
+                     newest_first: bool = True) -> list[ArticleInfo]:
+        """``limit`` articles from ``offset`` in the order they were added (newest first by default),
+        optionally only those whose title or source contains ``query`` (ASCII letters ignore case)."""
+        if limit < 0 or offset < 0:
+            raise ValueError("limit and offset must be >= 0")
+        where, args = _matching(query)
+        order = "DESC" if newest_first else "ASC"
+        rows = self.db.execute(f"SELECT {_INFO} FROM articles INDEXED BY articles_listing{where} "
+                               f"ORDER BY seq {order} LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
+        return self._infos(rows)
+
+    def article_count(self, query: str = "") -> int:
+        """How many articles there are (whose title or source contains ``query``)."""
+        where, args = _matching(query)
+        if not where:
+            return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        return self.db.execute(f"SELECT count(*) FROM articles INDEXED BY articles_listing{where}", args).fetchone()[0]
+
+    def infos(self, ids: Iterable[str]) -> dict[str, ArticleInfo]:
+        """id -> metadata of those of ``ids`` that are stored."""
+        ids = list(dict.fromkeys(ids))
+        rows = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            rows += self.db.execute(f"SELECT {_INFO} FROM articles WHERE id IN ({','.join('?' * len(chunk))})",
+                                    chunk).fetchall()
+        return {info.id: info for info in self._infos(rows)}
+
+    def _infos(self, rows: Sequence[tuple]) -> list[ArticleInfo]:
+        """ArticleInfo of (id, title, source, date, added, words) rows; a missing word count (a row written
+        by an earlier version meanwhile) is counted from that article's text."""
+        unknown = [row[0] for row in rows if row[5] is None]
+        counted = {}
+        if unknown:
+            marks = ",".join("?" * len(unknown))
+            counted = {aid: len(text.split()) for aid, text in
+                       self.db.execute(f"SELECT id, text FROM articles WHERE id IN ({marks})", unknown)}
+        return [ArticleInfo(aid, title, source, date, added, counted.get(aid, 0) if words is None else words)
+                for aid, title, source, date, added, words in rows]
 
     def known(self, ids: Iterable[str]) -> set[str]:
         """Which of ``ids`` are stored."""
@@ -216,8 +285,8 @@ class Store:
     def insert(db: sqlite3.Connection, articles: Sequence[Article], passages: Sequence[NewPassage]) -> None:
         if not articles:
             return
-        db.executemany("INSERT INTO articles(id, title, text, source, date, added) VALUES (?, ?, ?, ?, ?, ?)",
-                       [(a.id, a.title, a.text, a.source, a.date, a.added) for a in articles])
+        db.executemany("INSERT INTO articles(id, title, text, source, date, added, words) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       [(a.id, a.title, a.text, a.source, a.date, a.added, a.words) for a in articles])
         seqs = dict(db.execute(f"SELECT id, seq FROM articles WHERE id IN ({','.join('?' * len(articles))})",
                                [a.id for a in articles]))
         db.executemany("INSERT INTO passages(pid, article, start, end) VALUES (?, ?, ?, ?)",
@@ -249,6 +318,24 @@ class Store:
     @staticmethod
     def set_meta(db: sqlite3.Connection, **values: object) -> None:
         db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, str(v)) for k, v in values.items()])
+
+
+def _matching(query: str) -> tuple[str, list[str]]:
+    """A WHERE clause (and its arguments) for titles or sources containing ``query`` literally."""
+    query = (query or "").strip()
+    if not query:
+        return "", []
+    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return " WHERE title LIKE ? ESCAPE '\\' OR source LIKE ? ESCAPE '\\'", [pattern, pattern]
+
+
+def _fill_words(db: sqlite3.Connection, batch: int = 500) -> None:
+    """Count the words of every article (for a store made before word counts were kept)."""
+    last = 0
+    while rows := db.execute("SELECT seq, text FROM articles WHERE seq > ? ORDER BY seq LIMIT ?",
+                             (last, batch)).fetchall():
+        db.executemany("UPDATE articles SET words = ? WHERE seq = ?", [(len(text.split()), seq) for seq, text in rows])
+        last = rows[-1][0]
 
 
 def _count(db: sqlite3.Connection, **deltas: int) -> None:

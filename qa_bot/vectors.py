@@ -1,8 +1,12 @@
 """Passage vectors: an append-only float16 file on disk and the FAISS index built from it in memory.
 
-Row ``pid`` of ``vectors.f16`` is the vector of passage ``pid``. Only rows below the committed slot
-count (kept in SQLite) are ever read, so a writer killed mid-append leaves a tail that the next writer
-truncates. Removed passages leave dead rows (``rebuild`` compacts them away).
+Rows are appended in passage-id (``pid``) order. Only rows below the committed slot count (kept in
+SQLite) are ever read, so a writer killed mid-append leaves a tail that the next writer truncates.
+Removed passages leave dead rows until a compaction copies the live rows into files of the next
+generation (``vectors.g1.f16``, ``lists.g1.i32``, ``pids.g1.i64``; generation 0 is ``vectors.f16`` and
+``lists.i32``) and SQLite's metadata switches to them in one commit. Passage ids never change: the
+``pids`` file lists the pid of each row copied by the compaction, and a row appended after it has
+pid = row + ``pid_shift``. Before any compaction row and pid are the same.
 
 ``lists.i32`` holds each row's IVF list (-1 before the library is large enough for IVF), appended
 with the vectors. Removed pids are listed in SQLite, so opening reads these two files and that short
@@ -25,6 +29,7 @@ log = logging.getLogger(__name__)
 
 VECTOR_FILE = "vectors.f16"
 LIST_FILE = "lists.i32"
+PID_FILE = "pids.i64"
 CENTROID_FILE = "centroids.npy"
 NPROBE = 64  # lists searched per query: 7 % of the passages when trained at 50k (4·√n lists)
 _READ_ROWS = 65_536  # rows read at a time while opening (bounded extra memory)
@@ -36,14 +41,95 @@ def n_lists(passages: int) -> int:
     return max(1, min(int(4 * passages ** 0.5), passages // 39))
 
 
-class VectorFile:
-    """Append-only files of float16 vector rows and their int32 IVF lists."""
+def _named(name: str, gen: int) -> str:
+    """``vectors.f16`` of generation 0, ``vectors.g3.f16`` of generation 3."""
+    stem, ext = name.split(".")
+    return name if gen == 0 else f"{stem}.g{gen}.{ext}"
 
-    def __init__(self, folder: Path, dim: int) -> None:
-        self.path = folder / VECTOR_FILE
-        self.lists_path = folder / LIST_FILE
+
+def generation_files(folder: Path) -> dict[int, list[Path]]:
+    """The vector files in ``folder`` by generation (to delete those no longer current)."""
+    found: dict[int, list[Path]] = {}
+    for name in (VECTOR_FILE, LIST_FILE, PID_FILE):
+        stem, ext = name.split(".")
+        for path in folder.glob(f"{stem}*.{ext}"):
+            middle = path.name[len(stem):-len(ext) - 1]
+            if middle == "":
+                found.setdefault(0, []).append(path)
+            elif middle.startswith(".g") and middle[2:].isdigit():
+                found.setdefault(int(middle[2:]), []).append(path)
+    return found
+
+
+class VectorFile:
+    """Append-only files of float16 vector rows and their int32 IVF lists, of one generation.
+
+    Reads go through descriptors opened once (:meth:`open`), so a reader keeps reading a generation that
+    a compaction in another process has just replaced and deleted, until it adopts the new one."""
+
+    def __init__(self, folder: Path, dim: int, gen: int = 0, pid_shift: int = 0,
+                 compacted: np.ndarray | None = None) -> None:
+        self.folder = folder
+        self.gen = gen
+        self.path = folder / _named(VECTOR_FILE, gen)
+        self.lists_path = folder / _named(LIST_FILE, gen)
+        self.pids_path = folder / _named(PID_FILE, gen)
         self.dim = dim
         self.row_bytes = 2 * dim
+        self.shift = pid_shift  # pid of a row at or after len(compacted) is row + shift
+        self.compacted = np.zeros(0, dtype=np.int64) if compacted is None else np.asarray(compacted, dtype=np.int64)
+        self._fds: dict[str, int] = {}
+
+    # ---- descriptors ----------------------------------------------------------------------------
+    def open(self) -> "VectorFile":
+        """Open the vector and list files for reading (FileNotFoundError if one is missing)."""
+        for key, path in (("vectors", self.path), ("lists", self.lists_path)):
+            if key not in self._fds:
+                self._fds[key] = os.open(str(path), os.O_RDONLY)
+        return self
+
+    def _fd(self, key: str) -> int:
+        if key not in self._fds:
+            self.open()
+        return self._fds[key]
+
+    def close(self) -> None:
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
+    def files(self) -> list[Path]:
+        return [self.path, self.lists_path] + ([self.pids_path] if self.gen else [])
+
+    # ---- passage ids and rows -------------------------------------------------------------------
+    def rows(self, pids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The row of each pid (-1 for a pid not in these files: removed before a compaction)."""
+        pids = np.asarray(pids, dtype=np.int64).reshape(-1)
+        rows = pids - self.shift
+        n = len(self.compacted)
+        old = pids < n + self.shift
+        if old.any():
+            if n == 0:
+                rows[old] = -1
+            else:
+                at = np.searchsorted(self.compacted, pids[old])
+                hit = self.compacted[np.minimum(at, n - 1)] == pids[old]
+                rows[old] = np.where(hit, at, -1)
+        return rows
+
+    def pids_of(self, rows: np.ndarray) -> np.ndarray:
+        """The pid of each row."""
+        rows = np.asarray(rows, dtype=np.int64)
+        n = len(self.compacted)
+        if n == 0:
+            return rows + self.shift
+        return np.where(rows < n, self.compacted[np.minimum(rows, n - 1)], rows + self.shift)
 
     def rows_on_disk(self) -> int:
         try:
@@ -73,30 +159,61 @@ class VectorFile:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.lists_path)
+        if "lists" in self._fds:  # read the new file from now on
+            os.close(self._fds.pop("lists"))
 
     def lists(self, first: int, count: int) -> np.ndarray:
-        return np.fromfile(self.lists_path, dtype=np.int32, count=count, offset=4 * first).astype(np.int64)
+        """The IVF lists of rows ``first...first + count``."""
+        raw = os.pread(self._fd("lists"), 4 * count, 4 * first)
+        return np.frombuffer(raw, dtype=np.int32).astype(np.int64)
 
     def read(self, pids: Sequence[int]) -> np.ndarray:
+        """float32 vectors of some passages (by pid)."""
+        rows = self.rows(pids)
+        if (rows < 0).any():
+            raise KeyError(f"passages not in {self.path}: {np.asarray(pids)[rows < 0][:5].tolist()}")
+        return self.read_rows(rows)
+
+    def read_rows(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
         """float32 vectors of some rows."""
-        out = np.zeros((len(pids), self.dim), dtype=np.float32)
-        if len(pids) == 0:
-            return out
-        with open(self.path, "rb") as f:
-            fd = f.fileno()
-            for i, pid in enumerate(pids):
-                raw = os.pread(fd, self.row_bytes, int(pid) * self.row_bytes)
-                out[i] = np.frombuffer(raw, dtype=np.float16)
+        out = np.zeros((len(rows), self.dim), dtype=np.float32)
+        fd = self._fd("vectors") if len(rows) else -1
+        for i, row in enumerate(rows):
+            raw = os.pread(fd, self.row_bytes, int(row) * self.row_bytes)
+            out[i] = np.frombuffer(raw, dtype=np.float16)
         return out
 
     def chunks(self, slots: int):
         """(first row, float16 rows, their lists) over rows 0..slots, a bounded block at a time."""
-        with open(self.path, "rb") as f:
-            for first in range(0, slots, _READ_ROWS):
-                n = min(_READ_ROWS, slots - first)
-                block = np.empty((n, self.dim), dtype=np.float16)
-                f.readinto(memoryview(block).cast("B"))
-                yield first, block, self.lists(first, n)
+        fd = self._fd("vectors")
+        for first in range(0, slots, _READ_ROWS):
+            n = min(_READ_ROWS, slots - first)
+            raw = os.pread(fd, n * self.row_bytes, first * self.row_bytes)
+            if len(raw) < n * self.row_bytes:
+                raise OSError(f"{self.path} is shorter than its {slots} committed rows")
+            yield first, np.frombuffer(raw, dtype=np.float16).reshape(n, self.dim), self.lists(first, n)
+
+    def write_compacted(self, slots: int, dead: np.ndarray) -> "VectorFile":
+        """Copy the live rows below ``slots`` (all but the ``dead`` pids) into the files of the next
+        generation, fsynced; returns them (not yet committed: SQLite still names this generation)."""
+        alive = np.ones(slots, dtype=bool)
+        dead_rows = self.rows(dead)
+        alive[dead_rows[(dead_rows >= 0) & (dead_rows < slots)]] = False
+        live_pids = self.pids_of(np.flatnonzero(alive))
+        new = VectorFile(self.folder, self.dim, self.gen + 1, slots + self.shift - len(live_pids), live_pids)
+        with open(new.path, "wb") as vectors, open(new.lists_path, "wb") as lists:
+            for first, block, block_lists in self.chunks(slots):
+                keep = alive[first:first + len(block)]
+                vectors.write(np.ascontiguousarray(block[keep]).tobytes())
+                lists.write(block_lists[keep].astype(np.int32).tobytes())
+            for f in (vectors, lists):
+                f.flush()
+                os.fsync(f.fileno())
+        with open(new.pids_path, "wb") as f:
+            f.write(live_pids.tobytes())
+            f.flush()
+            os.fsync(f.fileno())
+        return new
 
 
 class DenseIndex:
@@ -160,11 +277,11 @@ class DenseIndex:
         """Build from the files' rows below ``slots`` except the ``dead`` pids (no training, no assignment)."""
         dense = cls(dim, centroids)
         alive = np.ones(slots, dtype=bool)
-        alive[dead[dead < slots]] = False
+        dead_rows = vectors.rows(dead)
+        alive[dead_rows[(dead_rows >= 0) & (dead_rows < slots)]] = False
         for first, block, lists in vectors.chunks(slots):
             keep = alive[first:first + len(block)]
-            pids = np.flatnonzero(keep) + first
-            dense.add(pids, block[keep], lists[keep])
+            dense.add(vectors.pids_of(np.flatnonzero(keep) + first), block[keep], lists[keep])
         return dense
 
 

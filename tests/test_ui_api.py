@@ -50,6 +50,24 @@ class _SlowBot:
     def articles(self):
         return list(self._articles)
 
+    def list_articles(self, limit=50, offset=0, query="", newest_first=True):
+        return [a.info() for a in self._articles][offset:offset + limit]
+
+    def article_count(self, query=""):
+        return len(self._articles)
+
+    def article_infos(self, ids):
+        return {a.id: a.info() for a in self._articles if a.id in ids}
+
+    def titles(self, ids):
+        return {i: info.title for i, info in self.article_infos(ids).items()}
+
+    def get_articles(self, ids):
+        return [a for a in self._articles if a.id in ids]
+
+    def newest_articles(self, count):
+        return iter(self._articles[:count])
+
     def ask(self, question, history=None, article_ids=None):
         from qa_bot import Answer
 

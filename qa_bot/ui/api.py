@@ -1,6 +1,6 @@
 """Named API endpoints (``api_name``) for gradio_client and plain HTTP: ask, summarise, add and list articles.
 
-Every endpoint but ``list_articles`` counts against the caller's request rate; the write endpoints take an
+Every endpoint but ``list_articles`` and ``count_articles`` counts against the caller's request rate; the write endpoints take an
 ``admin_password`` input (needed only when the server has one).
 """
 from __future__ import annotations
@@ -108,9 +108,16 @@ def register_api(library: Library, concurrency: int) -> dict[str, list[Any]]:
         return library.add_url(url, password=admin_password, client=client).to_dict()
 
     @user_errors
-    def list_articles() -> list[dict]:
-        """All articles, oldest first: id, title, source, date, added, words."""
-        return [article_info(a) for a in library.articles()]
+    def list_articles(limit: int = 1000, offset: int = 0, query: str = "", newest_first: bool = False) -> list[dict]:
+        """Articles in the order they were added (oldest first, or newest_first), limit (at most 1000) from
+        offset, optionally only those whose title or source contains query: id, title, source, date, added,
+        words. Fewer than limit means the end was reached."""
+        return [article_info(a) for a in library.list_articles(limit, offset, query, bool(newest_first))]
+
+    @user_errors
+    def count_articles(query: str = "") -> dict:
+        """How many articles the library holds (whose title or source contains query): {"articles": n}."""
+        return {"articles": library.count(query)}
 
     @user_errors
     def remove_article(article_id: str, admin_password: str = "", request: gr.Request | None = None) -> dict:
@@ -125,6 +132,7 @@ def register_api(library: Library, concurrency: int) -> dict[str, list[Any]]:
         gr.api(fn, api_name=fn.__name__, concurrency_limit=concurrency, concurrency_id=GENERATE)
     for fn in (add_article, add_url, remove_article):
         gr.api(fn, api_name=fn.__name__, concurrency_limit=1, concurrency_id="write")
-    gr.api(list_articles, api_name="list_articles", concurrency_limit=None)
-    endpoints = (ask, ask_stream, summarize, add_article, add_url, remove_article, list_articles)
+    for fn in (list_articles, count_articles):
+        gr.api(fn, api_name=fn.__name__, concurrency_limit=None)
+    endpoints = (ask, ask_stream, summarize, add_article, add_url, remove_article, list_articles, count_articles)
     return {fn.__name__: input_defaults(fn) for fn in endpoints}

@@ -24,10 +24,13 @@ log = logging.getLogger(__name__)
 Turn = dict[str, Any]
 Message = dict[str, Any]
 
+EXAMPLE_POOL = 20  # newest articles example questions may come from (read one at a time, as needed)
+
+
 def examples(library: Library) -> list[str]:
     """Example questions picked from the library's newest articles (see qa_bot.examples)."""
     try:
-        return example_questions(library.articles())
+        return example_questions(library.newest_articles(EXAMPLE_POOL))
     except Exception:  # noqa: BLE001 - examples are a nicety: a library that cannot be read gets none
         log.exception("Could not pick example questions")
         return ["Give me a short summary"]
@@ -190,7 +193,7 @@ class ChatSession:
         text = ""
         for item in self.library.summarize_stream(ids, length):
             if isinstance(item, Summary):
-                yield _turn("", render.summary(item, self.library.articles()), item.summary)
+                yield _turn("", render.summary(item, self.library.get_articles(item.article_ids)), item.summary)
                 return
             text += item
             yield text.replace("**", "")

@@ -12,7 +12,7 @@ import re
 from typing import Iterable, Sequence
 
 from ..answering import Answer, Source
-from ..articles import Article
+from ..articles import Article, ArticleInfo
 from ..summarizing import Summary
 
 # One pass: HTML's special characters, and those Markdown or LaTeX rendering would interpret, as entities.
@@ -150,19 +150,37 @@ def _sections(summary_text: str, titles: Sequence[str]) -> list[tuple[str, str]]
     return [(title, summary_text[body:end]) for (title, _, body), end in zip(marks, ends)]
 
 
-def article_list(articles: Sequence[Article], read_only: bool = False) -> str:
-    """The library panel: newest first, each with its size and origin."""
-    if not articles:
+def _articles(n: int) -> str:
+    return f"{n:,} article{'s' if n != 1 else ''}"
+
+
+def list_count(shown: int, total: int, matching: int | None = None, query: str = "") -> str:
+    """What the list shows: "3 articles", "Showing 50 of 1,204 articles", "2 of 1,204 articles match “x”"."""
+    if query:
+        found = matching if matching is not None else shown
+        if found == 0:
+            return f"No article matches “{query}” ({_articles(total)} in all)."
+        head = f"{found:,} of {_articles(total)} match “{query}”"
+        return head + (f"; showing the newest {shown:,}" if shown < found else "")
+    return _articles(total) if shown >= total else f"Showing the newest {shown:,} of {_articles(total)}"
+
+
+def article_list(articles: Sequence[Article | ArticleInfo], read_only: bool = False, total: int | None = None,
+                 matching: int | None = None, query: str = "") -> str:
+    """The library panel: the given articles (a page, newest first), each with its size and origin, under
+    a line saying how many there are in all (``total``) and how many match a filter ``query``."""
+    total = len(articles) if total is None else total
+    if not total:
         hint = "" if read_only else " Add one below."
         return _tag("div", text("No articles yet." + hint), "qa-empty")
     rows = []
-    for a in reversed(articles):
-        meta = [f"{len(a.text.split()):,} words", _origin(a.source), (a.date or a.added or "")[:10]]
+    for a in articles:
+        meta = [f"{a.words:,} words", _origin(a.source), (a.date or a.added or "")[:10]]
         rows.append(_tag("li", _tag("div", text(a.title), "qa-article-title")
                          + _tag("div", text(" · ".join(m for m in meta if m)), "qa-article-meta"),
                          data_article=a.id))
-    count = _tag("div", text(f"{len(articles)} article{'s' if len(articles) != 1 else ''}"), "qa-count")
-    return count + _tag("ul", "".join(rows), "qa-articles")
+    count = _tag("div", text(list_count(len(articles), total, matching, query)), "qa-count")
+    return count + (_tag("ul", "".join(rows), "qa-articles") if rows else "")
 
 
 def _origin(source: str) -> str:
@@ -177,9 +195,10 @@ def status(kind: str, message: str) -> str:
     return notice(kind, message)
 
 
-def scope_choices(articles: Iterable[Article], max_title: int = 60) -> list[tuple[str, str]]:
-    """Dropdown choices: all articles, then each article by title (the dropdown escapes its labels)."""
+def scope_choices(articles: Iterable[Article | ArticleInfo], max_title: int = 60) -> list[tuple[str, str]]:
+    """Dropdown choices: all articles, then each given article (newest first) by title (the dropdown
+    escapes its labels)."""
     def short(title: str) -> str:
         return title if len(title) <= max_title else title[: max_title - 1].rstrip() + "…"
 
-    return [("All articles", "all")] + [(short(a.title), a.id) for a in reversed(list(articles))]
+    return [("All articles", "all")] + [(short(a.title), a.id) for a in articles]

@@ -65,7 +65,7 @@ def create_app(bot: Bot, settings: UISettings, readiness: Readiness | None = Non
         if readiness.error:
             body["error"] = readiness.error
         if readiness.ready:
-            body["articles"] = len(library.articles())
+            body["articles"] = library.count()
         return JSONResponse(body, status_code=200 if readiness.ready else 503)
 
     # the API docs (/?view=api) need the "api" footer link; the sidebar links there and CSS hides the footer

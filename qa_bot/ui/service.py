@@ -13,10 +13,10 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from ..answering import Answer, History
-from ..articles import Article, IngestError, make_article
+from ..articles import Article, ArticleInfo, IngestError, make_article
 from ..bot import Bot
 from ..streaming import final
 from ..summarizing import LENGTHS, Summary
@@ -26,6 +26,8 @@ from .limits import LOCAL, Client, Limits
 log = logging.getLogger(__name__)
 
 ALL = "all"
+PAGE = 50  # articles listed at a time in the UI
+MAX_PAGE = 1000  # the most one API call lists
 
 
 class NotAllowed(PermissionError):
@@ -70,10 +72,10 @@ class AddResult:
                 "message": self.message(), "articles": [article_info(a) for a in self.added + self.existing]}
 
 
-def article_info(article: Article) -> dict:
-    """An article's metadata for API clients (the text itself is not sent)."""
-    return {"id": article.id, "title": article.title, "source": article.source, "date": article.date,
-            "added": article.added, "words": len(article.text.split())}
+def article_info(article: Article | ArticleInfo) -> dict:
+    """An article's metadata for API clients (the text itself is not sent): id, title, source, date, added,
+    words."""
+    return (article.info() if isinstance(article, Article) else article).to_dict()
 
 
 class Library:
@@ -98,9 +100,29 @@ class Library:
         return client
 
     # ---- reading ------------------------------------------------------------------------------
-    def articles(self) -> list[Article]:
-        """Indexed articles, oldest first."""
-        return self.bot.articles()
+    def list_articles(self, limit: int = PAGE, offset: int = 0, query: str = "",
+                      newest_first: bool = True) -> list[ArticleInfo]:
+        """A page of article metadata (no texts), newest first; ``query`` filters by title or source."""
+        limit, offset = _whole(limit, "limit"), _whole(offset, "offset")
+        if limit > MAX_PAGE:
+            raise ValueError(f"limit may be at most {MAX_PAGE}; page with offset for more.")
+        return self.bot.list_articles(limit, offset, (query or "").strip(), newest_first)
+
+    def count(self, query: str = "") -> int:
+        """How many articles there are (whose title or source contains ``query``)."""
+        return self.bot.article_count((query or "").strip())
+
+    def titles(self, ids: Iterable[str]) -> dict[str, str]:
+        """id -> title of the known ones among ``ids``."""
+        return self.bot.titles(ids)
+
+    def get_articles(self, ids: Iterable[str]) -> list[Article]:
+        """The named articles with their texts (unknown ids left out)."""
+        return self.bot.get_articles(ids)
+
+    def newest_articles(self, count: int) -> Iterator[Article]:
+        """The ``count`` newest articles with their texts, read one at a time."""
+        return self.bot.newest_articles(count)
 
     def scope_ids(self, scope: str | Sequence[str] | None) -> list[str] | None:
         """Article ids for a scope ("all"/"" = every article -> None; an id, ids or "id1,id2")."""
@@ -108,7 +130,7 @@ class Library:
         ids = [i.strip() for part in ids if part for i in str(part).split(",") if i.strip()]
         if not ids or ALL in ids:
             return None
-        known = {a.id for a in self.articles()}
+        known = self.titles(ids)
         missing = [i for i in ids if i not in known]
         if missing:
             raise ValueError("That article is no longer in the library: choose another one." if len(ids) == 1
@@ -120,8 +142,8 @@ class Library:
         ids = self.scope_ids(scope)
         if ids is None:
             return "all articles"
-        titles = {a.id: a.title for a in self.articles()}
-        return ", ".join(f"“{titles[i]}”" for i in ids)
+        titles = self.titles(ids)
+        return ", ".join(f"“{titles[i]}”" for i in ids if i in titles)
 
     def find_article(self, topic: str) -> Article | None:
         """The article a phrase like "the Biden Putin call" refers to (best retrieved passage)."""
@@ -215,8 +237,22 @@ class Library:
     def remove(self, article_id: str, *, password: str = "", client: Client = LOCAL) -> list[Article]:
         """Remove one article; returns it (empty if it was already gone)."""
         self._check_writable(password, client)
-        before = {a.id: a for a in self.articles()}
         if not article_id:
             raise ValueError("Choose an article to remove.")
+        before = {a.id: a for a in self.get_articles([article_id])}
         removed = self.bot.remove([article_id])
         return [before[i] for i in removed if i in before]
+
+
+def _whole(value: object, name: str) -> int:
+    """A non-negative whole number from an API input (an int, or digits as text)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
+        number = int(value)
+    else:
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            number = -1
+    if number < 0:
+        raise ValueError(f"{name} must be a whole number >= 0.")
+    return number

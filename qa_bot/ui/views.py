@@ -7,12 +7,12 @@ from typing import Any, Callable, Iterator
 
 import gradio as gr
 
-from ..articles import Article
+from ..articles import Article, ArticleInfo
 from . import render
 from .api import GENERATE, register_api
 from .chat import ChatSession, Message, Turn, examples
 from .limits import Client
-from .service import ALL, AddResult, Library, NotAllowed
+from .service import ALL, PAGE, AddResult, Library, NotAllowed
 
 log = logging.getLogger(__name__)
 
@@ -78,62 +78,74 @@ def _wire_chat(session: ChatSession, msg: gr.Textbox, chatbot: gr.Chatbot, state
 
 
 class _LibraryPanel:
-    """Handlers of the library panel: list, add (text, file, URL), remove. Writes are refused when read-only
-    or without the admin password (when one is set), and count against the session's limits."""
+    """Handlers of the library panel: list (the newest page, or those matching the filter), add (text, file,
+    URL), remove. Writes are refused when read-only or without the admin password (when one is set), and
+    count against the session's limits."""
 
-    def __init__(self, library: Library) -> None:
+    def __init__(self, library: Library, page: int = PAGE) -> None:
         self.library = library
+        self.page = page
 
-    def views(self, scope_value: str = ALL) -> tuple[str, Any, Any]:
-        """Article list HTML, scope dropdown and remove dropdown, reflecting the library now."""
-        articles = self.library.articles()
-        choices = render.scope_choices(articles)
+    def views(self, scope_value: str = ALL, query: str = "") -> tuple[str, Any, Any, Any]:
+        """Article list HTML, scope dropdown, remove dropdown and filter box, reflecting the library now:
+        the newest ``page`` articles (matching ``query``), never the whole library."""
+        query = (query or "").strip()
+        shown = self.library.list_articles(self.page, 0, query)
+        total = self.library.count()
+        matching = self.library.count(query) if query else total
+        choices = render.scope_choices(shown)
         ids = {value for _, value in choices}
+        if scope_value and scope_value not in ids:  # a chosen article stays in scope while it exists
+            kept = self.library.titles([scope_value])
+            choices += render.scope_choices(ArticleInfo(i, title) for i, title in kept.items())[1:]
+            ids = {value for _, value in choices}
         scope = gr.update(choices=choices, value=scope_value if scope_value in ids else ALL)
-        remove = gr.update(choices=choices[1:], value=None)
-        return render.article_list(articles, self.library.read_only), scope, remove
+        remove = gr.update(choices=render.scope_choices(shown)[1:], value=None)
+        finder = gr.update(visible=bool(query) or total > self.page)
+        html = render.article_list(shown, self.library.read_only, total, matching, query)
+        return html, scope, remove, finder
 
-    def _after_add(self, action: Callable[[Client], AddResult], scope_value: str, request: gr.Request | None,
-                   progress: gr.Progress, label: str) -> tuple[Any, ...]:
-        """Run one add action with progress; (status, list, scope, remove, clear-inputs?) for the UI."""
+    def _after_add(self, action: Callable[[Client], AddResult], scope_value: str, query: str,
+                   request: gr.Request | None, progress: gr.Progress, label: str) -> tuple[Any, ...]:
+        """Run one add action with progress; (status, list, scope, remove, filter, clear-inputs?) for the UI."""
         progress(0.1, desc=label)
         try:
             result = action(self.library.admit(Client.of(request)))
         except (ValueError, NotAllowed) as exc:
             status = render.status("error", str(exc))
-            return (status, *self.views(scope_value), gr.update())
+            return (status, *self.views(scope_value, query), gr.update())
         except Exception:
             log.exception("Adding an article failed")
             status = render.status("error", "Adding the article failed on the server. Please try again.")
-            return (status, *self.views(scope_value), gr.update())
+            return (status, *self.views(scope_value, query), gr.update())
         progress(1.0, desc="Indexed")
         kind = "success" if result.added else "info"
-        return (render.status(kind, result.message()), *self.views(scope_value), "")
+        return (render.status(kind, result.message()), *self.views(scope_value, query), "")
 
-    def add_text(self, text: str, title: str, password: str, scope_value: str, request: gr.Request | None = None,
-                 progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+    def add_text(self, text: str, title: str, password: str, scope_value: str, query: str,
+                 request: gr.Request | None = None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
         out = self._after_add(lambda client: self.library.add_text(text, title, password=password, client=client),
-                              scope_value, request, progress, "Indexing the text")
+                              scope_value, query, request, progress, "Indexing the text")
         return (*out, out[-1])  # clears both text and title on success
 
-    def add_url(self, url: str, password: str, scope_value: str, request: gr.Request | None = None,
+    def add_url(self, url: str, password: str, scope_value: str, query: str, request: gr.Request | None = None,
                 progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
         return self._after_add(lambda client: self.library.add_url(url, password=password, client=client),
-                               scope_value, request, progress, "Fetching the page")
+                               scope_value, query, request, progress, "Fetching the page")
 
-    def add_file(self, file: str | None, password: str, scope_value: str, request: gr.Request | None = None,
-                 progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+    def add_file(self, file: str | None, password: str, scope_value: str, query: str,
+                 request: gr.Request | None = None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
         if not file:
-            return (render.status("error", "Choose a file first."), *self.views(scope_value), gr.update())
+            return (render.status("error", "Choose a file first."), *self.views(scope_value, query), gr.update())
         out = self._after_add(
             lambda client: self.library.add_file(file, Path(file).name, password=password, client=client),
-            scope_value, request, progress, "Reading the file")
+            scope_value, query, request, progress, "Reading the file")
         return (*out[:-1], None)
 
     def confirm_remove(self, article_id: str | None) -> tuple[Any, str, Any]:
         """First step of removing: name the article and show "Yes, remove it" / "Cancel" (nothing removed
         yet). Returns (status, the id awaiting confirmation, the confirmation row)."""
-        titles = {a.id: a.title for a in self.library.articles()}
+        titles = self.library.titles([article_id] if article_id else [])
         if not article_id or article_id not in titles:
             return render.status("error", "Choose an article to remove."), "", gr.update(visible=False)
         return (render.status("warning", f"Remove “{titles[article_id]}”? Questions can no longer use it; "
@@ -142,22 +154,23 @@ class _LibraryPanel:
     def cancel_remove(self) -> tuple[Any, str, Any]:
         return render.status("info", "Nothing was removed."), "", gr.update(visible=False)
 
-    def remove(self, article_id: str | None, password: str, scope_value: str,
+    def remove(self, article_id: str | None, password: str, scope_value: str, query: str,
                request: gr.Request | None = None) -> tuple[Any, ...]:
-        """Second step: remove the confirmed article; (status, list, scope, remove, pending id, row)."""
+        """Second step: remove the confirmed article; (status, list, scope, remove, filter, pending id, row)."""
         done = ("", gr.update(visible=False))
         try:
             client = self.library.admit(Client.of(request))
             removed: list[Article] = self.library.remove(article_id or "", password=password, client=client)
         except (ValueError, NotAllowed) as exc:
-            return (render.status("error", str(exc)), *self.views(scope_value), *done)
+            return (render.status("error", str(exc)), *self.views(scope_value, query), *done)
         except Exception:
             log.exception("Removing an article failed")
-            return (render.status("error", "Removing the article failed on the server."), *self.views(scope_value),
-                    *done)
+            return (render.status("error", "Removing the article failed on the server."),
+                    *self.views(scope_value, query), *done)
         if not removed:
-            return (render.status("info", "That article was already removed."), *self.views(scope_value), *done)
-        return (render.status("success", f"Removed “{removed[0].title}”."), *self.views(scope_value), *done)
+            return (render.status("info", "That article was already removed."), *self.views(scope_value, query),
+                    *done)
+        return (render.status("success", f"Removed “{removed[0].title}”."), *self.views(scope_value, query), *done)
 
 
 def build_main(library: Library, concurrency: int = 4, api_inputs: dict[str, list] | None = None) -> gr.Blocks:
@@ -173,6 +186,8 @@ def build_main(library: Library, concurrency: int = 4, api_inputs: dict[str, lis
                     "qa_bot</div><div class='qa-brand-sub'>Answers from your news articles</div></div></div>")
             gr.HTML("<div class='qa-section-title'>Library"
                     + ("" if writable else " <span class='qa-badge'>read-only</span>") + "</div>")
+            finder = gr.Textbox(label="Find an article", placeholder="words of its title or source", max_lines=1,
+                                visible=False, elem_id="qa-find")
             article_list = gr.HTML(elem_id="qa-articles", padding=False)
             if library.needs_password:
                 password = gr.Textbox(label="Admin password", type="password", max_lines=1,
@@ -241,23 +256,25 @@ def build_main(library: Library, concurrency: int = 4, api_inputs: dict[str, lis
         new_chat.click(lambda: ([], []), None, [chatbot, state], queue=False, cancels=[*running, summarised],
                        api_name="ui_new_chat", api_visibility="private")
 
-        lists = [article_list, scope, remove_pick]
+        lists = [article_list, scope, remove_pick, finder]
         add_outputs = [add_status, *lists]
         writes = dict(concurrency_limit=1, concurrency_id="write", api_visibility="private")
-        add_text_btn.click(panel.add_text, [text_in, title_in, password, scope], [*add_outputs, text_in, title_in],
-                           api_name="ui_add_text", **writes)
+        add_text_btn.click(panel.add_text, [text_in, title_in, password, scope, finder],
+                           [*add_outputs, text_in, title_in], api_name="ui_add_text", **writes)
         for trigger in (add_url_btn.click, url_in.submit):
-            trigger(panel.add_url, [url_in, password, scope], [*add_outputs, url_in], api_name="ui_add_url",
+            trigger(panel.add_url, [url_in, password, scope, finder], [*add_outputs, url_in], api_name="ui_add_url",
                     **writes)
-        file_in.upload(panel.add_file, [file_in, password, scope], [*add_outputs, file_in], api_name="ui_add_file",
-                       **writes)
+        file_in.upload(panel.add_file, [file_in, password, scope, finder], [*add_outputs, file_in],
+                       api_name="ui_add_file", **writes)
         remove_btn.click(panel.confirm_remove, [remove_pick], [remove_status, pending_removal, confirm_row],
                          queue=False, api_name="ui_confirm_remove", api_visibility="private")
         cancel_btn.click(panel.cancel_remove, None, [remove_status, pending_removal, confirm_row], queue=False,
                          api_name="ui_cancel_remove", api_visibility="private")
-        confirm_btn.click(panel.remove, [pending_removal, password, scope],
+        confirm_btn.click(panel.remove, [pending_removal, password, scope, finder],
                           [remove_status, *lists, pending_removal, confirm_row], api_name="ui_remove", **writes)
-        demo.load(panel.views, [scope], lists, queue=False, api_name="ui_refresh", api_visibility="private")
+        demo.load(panel.views, [scope, finder], lists, queue=False, api_name="ui_refresh", api_visibility="private")
+        finder.input(panel.views, [scope, finder], lists, queue=False, trigger_mode="always_last",
+                     api_name="ui_find", api_visibility="private")
 
         defaults = register_api(library, concurrency)
         if api_inputs is not None:
