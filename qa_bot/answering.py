@@ -54,6 +54,11 @@ QUOTE_PROMPT = (
     "phrase copied exactly from the sentence that answers the question (a name, number, date or short "
     "phrase), nothing else. If the sentence does not answer it, reply exactly: NOT FOUND"
 )
+# questions whose answer is a name, a place, a date or a number: a reply of a whole clause is shortened
+_FACTOID = re.compile(r"^\s*(?:(?:in|on|at|from|to|for|by|of|with|during)\s+)?(?:who|whom|whose|when|where|which|"
+                      r"how (?:many|much|long|old|far|big|tall)|what (?:year|day|date|time|month|number|percentage|"
+                      r"amount|age|country|city|state|team|company|name)s?)\b", re.I)
+FACTOID_WORDS = 5  # a factoid answer longer than this is asked again, to quote the shortest phrase
 _YES_NO = re.compile(r"^\s*(is|are|was|were|did|do|does|can|could|has|have|had|will|would|should|may|might)\b", re.I)
 
 
@@ -435,7 +440,7 @@ class Answerer:
         return (support.coverage >= self.config.min_span_coverage and support.fit >= self.config.min_about
                 and support.fit >= support.rival - self.config.about_margin and support.type_ok is not False)
 
-    def _judge(self, raw: str, blocks: list[_Block], question: str = "") -> Answer:
+    def _judge(self, raw: str, blocks: list[_Block], question: str = "", shorten: bool = True) -> Answer:
         """Turn the model's raw reply into an extracted, verified Answer, or an abstention.
 
         The answer shown is a span of a sentence the model read; that sentence must hold the question's
@@ -456,7 +461,13 @@ class Answerer:
             return Answer(NOT_FOUND_MESSAGE, False)
         best = max(found, key=lambda s: s.rank(id(s.block) in cited_blocks))
         article = self.index.articles[best.block.hit.passage.article_id].text
-        return Answer(article[best.start:best.end], True, [self._source(best)])
+        answer = Answer(article[best.start:best.end], True, [self._source(best)])
+        if shorten and _FACTOID.match(question) and len(answer.answer.split()) > FACTOID_WORDS:
+            # "Who took a tight grip?" -> not the whole sentence but the name in it
+            short = self._quote_from(full, best.block, best.sentence)
+            if short.found and len(short.answer.split()) < len(answer.answer.split()):
+                return short
+        return answer
 
     def _yes_no(self, text: str, blocks: list[_Block], question: str) -> Answer:
         """"Yes"/"No" with the sentence most about the question as its source (the whole sentence lit)."""
@@ -481,12 +492,17 @@ class Answerer:
         score, n = max(scored)
         if score < self.config.min_about:
             return Answer(NOT_FOUND_MESSAGE, False)
-        block, span, sentence = sentences[n]
+        block, span, _ = sentences[n]
+        return self._quote_from(question, block, span)
+
+    def _quote_from(self, question: str, block: _Block, span: tuple[int, int]) -> Answer:
+        """The model's shortest phrase of one sentence answering the question, checked like any reply."""
+        sentence = self.index.articles[block.hit.passage.article_id].text[span[0]:span[1]]
         messages = [{"role": "system", "content": QUOTE_PROMPT},
                     {"role": "user", "content": f"Sentence: {sentence}\n\nQuestion: {question}"}]
         raw = self.generator(messages, max_new_tokens=self.config.answer_max_tokens)
         log.info("Quote from %r: %r", sentence[:80], raw)
-        return self._judge(raw, [_Block(block.hit, [span])], question)
+        return self._judge(raw, [_Block(block.hit, [span])], question, shorten=False)
 
     def _block_text(self, block: _Block) -> str:
         return block.text(self.index.articles[block.hit.passage.article_id].text)

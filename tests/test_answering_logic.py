@@ -183,3 +183,19 @@ def test_refused_whole_article_reply_falls_back_to_excerpts(seeded_index, minilm
     assert answer.found and answer.context == "excerpts" and answer.answer == "estimated 100,000"
     assert qa.generator.cached[0] and qa.generator.cached[1] is None
     assert "10/1/2021" not in "".join(p for p in pieces if isinstance(p, str))  # the refused reply never shows
+
+
+def test_a_whole_clause_for_a_factoid_question_is_shortened_by_quoting(seeded_index, minilm):
+    qa = answerer(seeded_index, minilm,
+                  "US Secretary of State Antony Blinken spoke to Ukrainian President Volodymyr Zelensky on Wednesday [1]",
+                  "Volodymyr Zelensky")
+    answer = qa("Who did Antony Blinken speak to?")
+    assert answer.found and answer.answer == "Volodymyr Zelensky" and len(qa.generator.prompts) == 2
+    assert "Question: Who did Antony Blinken speak to?" in qa.generator.prompts[1][-1]["content"]
+
+
+def test_a_shortening_that_fails_its_checks_keeps_the_first_answer(seeded_index, minilm):
+    reply = "Antony Blinken spoke to Ukrainian President Volodymyr Zelensky on Wednesday [1]"
+    qa = answerer(seeded_index, minilm, reply, "Boris Johnson")
+    answer = qa("Who did Antony Blinken speak to?")
+    assert answer.found and "Volodymyr Zelensky" in answer.answer and len(qa.generator.prompts) == 2
