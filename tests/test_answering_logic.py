@@ -126,7 +126,7 @@ def test_history_formats():
 def test_follow_ups_are_decided_by_retrieval_evidence(seeded_index, seed_text):
     passages = [p.text for p in seeded_index.passages_of(next(iter(seeded_index.articles)))]
     for question in ("On which day?", "And the other one?", "What about Paris?", "What did he say?",
-                     "What is his first name?"):
+                     "What is his first name?", "In what country?"):
         assert leans_on_history(question, passages), question
     for question in ("Who requested the call?", "How many soldiers has Russia moved near Ukraine?",
                      "Who did Antony Blinken speak to?", "Who is the Kremlin spokesman?"):
