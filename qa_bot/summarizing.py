@@ -18,7 +18,7 @@ from .grounding import restore_numbers, unsupported_terms
 from .lexical import STOPWORDS
 from .key_sentences import KeySentence, key_sentences, news_sentences
 from .streaming import final
-from .verify import negation_flip
+from .verify import negation_flip, roles_swapped
 
 log = logging.getLogger(__name__)
 
@@ -140,10 +140,14 @@ class Summarizer:
     def _messages(self, title: str, key: Sequence[KeySentence], words: int) -> list[dict[str, str]]:
         numbered = "\n".join(f"{n}. {k.text}" for n, k in enumerate(key, 1))
         per = max(8, words // max(1, len(key)) - 2)
+        ask = f"Shorten each sentence to at most {per} words."
+        if os.environ.get("QA_BOT_EXP_SUMMARY") == "range":
+            ask = f"Shorten each sentence to {int(per * 0.6)} to {per} words."
+        elif os.environ.get("QA_BOT_EXP_SUMMARY") == "drop":
+            ask = f"Shorten each sentence by dropping its minor details; keep its main clause word for word (at most {per} words)."
         return [
             {"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": f"Title: {title}\n\nSentences:\n{numbered}\n\n"
-                                        f"Shorten each sentence to at most {per} words."},
+            {"role": "user", "content": f"Title: {title}\n\nSentences:\n{numbered}\n\n{ask}"},
         ]
 
     def _lead_end(self, text: str) -> int:
@@ -311,6 +315,8 @@ def disagreements(sentence: str, source: str) -> list[str]:
             problems.append(first.group(1))
     if negation_flip(sentence, source):
         problems.append("negation")
+    if roles_swapped(sentence, source):
+        problems.append("roles")
     return problems
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .extract import content, tokens
+from .lexical import STOPWORDS
 
 # what kind of answer a question wants, and a pattern an answer of that kind matches
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
@@ -109,4 +110,30 @@ def negation_flip(claim: str, source: str) -> bool:
             scope = [w for w in after if w in content(set(after))][:3]
             if any(w in claim_words for w in scope):
                 return True
+    return False
+
+
+ROLE_WINDOW = 30  # words after a verb in the source where the names it acts on are looked for
+
+
+def roles_swapped(claim: str, source: str) -> bool:
+    """Who did what to whom: a name the claim puts after its verb ("Putin warns *Biden* of sanctions") must
+    follow that verb somewhere in the source too. When the source has the verb and the name, but the name
+    only before the verb ("Biden reiterated the threat of sanctions, to which Putin responded by warning
+    ..."), the claim has swapped the roles. A claim whose verb the source lacks is not judged here."""
+    words = tokens(claim)
+    verb = next((i for i, t in enumerate(words) if i and claim[t.start].islower() and t.norm not in STOPWORDS
+                 and claim[t.start:t.end].isalpha()), None)
+    if verb is None:
+        return False
+    names = {t.norm for t in words[verb + 1:] if claim[t.start].isupper()}
+    src = tokens(source)
+    stem = words[verb].norm[:5]
+    at = [i for i, t in enumerate(src) if t.norm == words[verb].norm or (len(stem) == 5 and t.norm[:5] == stem)]
+    if not at or not names:
+        return False
+    present = {t.norm for t in src}
+    for name in names & present:
+        if not any(t.norm == name for i in at for t in src[i + 1:i + 1 + ROLE_WINDOW]):
+            return True
     return False

@@ -1,6 +1,6 @@
 """Span extraction and sentence checks, on any text (no model)."""
 from qa_bot.extract import best_span, expand_number_unit, trim_to_answer
-from qa_bot.verify import TermWeights, about, negation_flip, type_matches
+from qa_bot.verify import TermWeights, about, negation_flip, roles_swapped, type_matches
 
 SENTENCE = "The call, requested by Russian officials, comes as talks are due in Geneva on Jan. 10."
 
@@ -46,3 +46,16 @@ def test_answer_kind():
 def test_negation_flip():
     assert negation_flip("Obama has used the word genocide.", "Obama broke his promise to use the word genocide.")
     assert not negation_flip("Talks are due in Geneva.", SENTENCE)
+
+
+def test_roles_swapped():
+    source = ("Mr Putin's foreign policy official said Mr Biden reiterated the US threat of new sanctions against "
+              "Russia in the event of escalation or invasion, to which Mr Putin responded by warning that such a "
+              "move could lead to a total severance of relations.")
+    assert roles_swapped("Putin warns Biden of potential sanctions.", source)
+    assert not roles_swapped("Biden reiterated the threat of sanctions against Russia.", source)
+    assert not roles_swapped("Putin warned of a total severance of relations.", source)
+    call = "US Secretary of State Antony Blinken spoke to Ukrainian President Volodymyr Zelensky on Wednesday."
+    assert not roles_swapped("Blinken spoke to Zelensky on Wednesday.", call)
+    assert roles_swapped("Zelensky spoke to Blinken on Wednesday.", call)
+    assert not roles_swapped("Blinken met Zelensky.", call)  # a verb the source lacks is not judged
