@@ -55,9 +55,9 @@ QUOTE_PROMPT = (
     "phrase), nothing else. If the sentence does not answer it, reply exactly: NOT FOUND"
 )
 # questions whose answer is a name, a place, a date or a number: a reply of a whole clause is shortened
-_FACTOID = re.compile(r"^\s*(?:(?:in|on|at|from|to|for|by|of|with|during)\s+)?(?:who|whom|whose|when|where|which|"
-                      r"how (?:many|much|long|old|far|big|tall)|what (?:year|day|date|time|month|number|percentage|"
-                      r"amount|age|country|city|state|team|company|name)s?)\b", re.I)
+_FACTOID = re.compile(r"^\s*(?:(?:in|on|at|from|to|for|by|of|with|during|into|after|before)\s+(?:what|which|whom)|"
+                      r"who|whom|whose|when|where|which|how (?:many|much|long|old|far|big|tall)|what (?:year|day|date|"
+                      r"time|month|number|percentage|amount|age|country|city|state|team|company|name)s?)\b", re.I)
 FACTOID_WORDS = 5  # a factoid answer longer than this is asked again, to quote the shortest phrase
 _YES_NO = re.compile(r"^\s*(is|are|was|were|did|do|does|can|could|has|have|had|will|would|should|may|might)\b", re.I)
 
