@@ -199,3 +199,10 @@ def test_a_shortening_that_fails_its_checks_keeps_the_first_answer(seeded_index,
     qa = answerer(seeded_index, minilm, reply, "Boris Johnson")
     answer = qa("Who did Antony Blinken speak to?")
     assert answer.found and "Volodymyr Zelensky" in answer.answer and len(qa.generator.prompts) == 2
+
+
+def test_a_shortening_that_only_repeats_the_question_is_not_taken(seeded_index, minilm):
+    reply = "Kremlin spokesman Dmitry Peskov said it was unlikely that Mr Biden and Mr Putin would not participate [1]"
+    qa = answerer(seeded_index, minilm, reply, "Dmitry Peskov")
+    answer = qa("Who is Dmitry Peskov?")
+    assert answer.found and answer.answer != "Dmitry Peskov" and len(qa.generator.prompts) == 2
