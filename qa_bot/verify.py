@@ -113,27 +113,39 @@ def negation_flip(claim: str, source: str) -> bool:
     return False
 
 
-ROLE_WINDOW = 30  # words after a verb in the source where the names it acts on are looked for
+ROLE_WINDOW = 30  # words around a verb in the source where its subject and the names it acts on are looked for
+ROLE_OBJECT_WORDS = 3
 
 
 def roles_swapped(claim: str, source: str) -> bool:
-    """Who did what to whom: a name the claim puts after its verb ("Putin warns *Biden* of sanctions") must
-    follow that verb somewhere in the source too. When the source has the verb and the name, but the name
-    only before the verb ("Biden reiterated the threat of sanctions, to which Putin responded by warning
-    ..."), the claim has swapped the roles. A claim whose verb the source lacks is not judged here."""
+    """Who did what to whom. The claim's subject (the name before its first content word, taken as its
+    verb) and the name right after that verb ("Putin warns Biden") should stand the same way round that
+    verb in the source. Swapped: the source has the subject before the verb but the name only before it
+    too ("Biden reiterated the threat of sanctions, to which Putin responded by warning that ..."), or the
+    name before the verb and the subject after it. Not judged (False) when the source lacks the verb or a
+    name, so reordered clauses ("After struggling in Australia, Moon moved to ...") pass."""
     words = tokens(claim)
     verb = next((i for i, t in enumerate(words) if i and claim[t.start].islower() and t.norm not in STOPWORDS
                  and claim[t.start:t.end].isalpha()), None)
     if verb is None:
         return False
-    names = {t.norm for t in words[verb + 1:] if claim[t.start].isupper()}
+    subject = next((t.norm for t in reversed(words[:verb]) if claim[t.start].isupper()), None)
+    # the name it acts on: the first one within three words after the verb ("warns Biden", "spoke to Blinken")
+    names = [t.norm for t in words[verb + 1:verb + 1 + ROLE_OBJECT_WORDS] if claim[t.start].isupper()]
     src = tokens(source)
     stem = words[verb].norm[:5]
     at = [i for i, t in enumerate(src) if t.norm == words[verb].norm or (len(stem) == 5 and t.norm[:5] == stem)]
-    if not at or not names:
+    name = names[0] if names else None
+    if subject is None or name is None or name == subject or not at:
         return False
-    present = {t.norm for t in src}
-    for name in names & present:
-        if not any(t.norm == name for i in at for t in src[i + 1:i + 1 + ROLE_WINDOW]):
-            return True
-    return False
+
+    def near(term: str, lo: int, hi: int) -> bool:
+        return any(t.norm == term for t in src[max(0, lo):max(0, hi)])
+
+    as_claimed = any(near(subject, i - ROLE_WINDOW, i) and near(name, i + 1, i + 1 + ROLE_WINDOW) for i in at)
+    if as_claimed:
+        return False
+    # swapped: the source has the subject before the verb but not the name after it ("Putin ... warning that
+    # such a move ..." for "Putin warns Biden"), or the two the other way round ("Blinken spoke to Zelensky")
+    return any((near(subject, i - ROLE_WINDOW, i) and near(name, 0, i))
+               or (near(name, i - ROLE_WINDOW, i) and near(subject, i + 1, i + 1 + ROLE_WINDOW)) for i in at)
