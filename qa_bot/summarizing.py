@@ -114,7 +114,7 @@ class Summarizer:
         self.input_tokens = input_tokens
 
     def _cache_path(self, article: Article, length: str) -> Path:
-        key = hashlib.sha256(f"{self.generator.name}|{length}|{SYSTEM_PROMPT}|{LENGTHS[length]}|{self.input_tokens}|v2".encode()).hexdigest()[:10]
+        key = hashlib.sha256(f"{self.generator.name}|{length}|{SYSTEM_PROMPT}|{LENGTHS[length]}|{self.input_tokens}|v3".encode()).hexdigest()[:10]
         return self.cache_dir / f"{article.id}-{length}-{key}.json"
 
     def cached(self, article: Article, length: str) -> Summary | None:
@@ -140,11 +140,10 @@ class Summarizer:
     def _messages(self, title: str, key: Sequence[KeySentence], words: int) -> list[dict[str, str]]:
         numbered = "\n".join(f"{n}. {k.text}" for n, k in enumerate(key, 1))
         per = max(8, words // max(1, len(key)) - 2)
-        ask = f"Shorten each sentence to at most {per} words."
-        if os.environ.get("QA_BOT_EXP_SUMMARY") == "range":
-            ask = f"Shorten each sentence to {int(per * 0.6)} to {per} words."
-        elif os.environ.get("QA_BOT_EXP_SUMMARY") == "drop":
-            ask = f"Shorten each sentence by dropping its minor details; keep its main clause word for word (at most {per} words)."
+        # "drop minor details, keep the main clause word for word": on the CNN/DM first half (12 articles)
+        # ROUGE-1/2/L 36.8/16.0/24.2 against 34.4/15.1/22.6 for "at most N words" at the same length
+        ask = (f"Shorten each sentence by dropping its minor details; keep its main clause word for word "
+               f"(at most {per} words).")
         return [
             {"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": f"Title: {title}\n\nSentences:\n{numbered}\n\n{ask}"},
