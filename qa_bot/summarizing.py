@@ -81,22 +81,6 @@ class Summary:
         return data
 
 
-def limit_words(text: str, max_words: int, bullets: bool = False) -> str:
-    """Cut to whole sentences (or bullet lines) within ``max_words``."""
-    if len(text.split()) <= max_words:
-        return text
-    units = [line for line in text.split("\n") if line.strip()] if bullets else \
-        [text[s:e] for s, e in split_sentences(text)]
-    kept: list[str] = []
-    for unit in units:
-        if len(" ".join(kept + [unit]).split()) > max_words:
-            break
-        kept.append(unit)
-    if not kept:  # one very long sentence: cut at a word boundary
-        return " ".join(text.split()[:max_words]).rstrip(",;:") + "…"
-    return ("\n" if bullets else " ").join(kept)
-
-
 class Summarizer:
     """Summaries faithful by construction: the article's key sentences, shortened by the model one line
     per sentence, each line checked against its source sentence (else replaced by it)."""

@@ -1,16 +1,9 @@
 """Summaries: key sentences shortened one line each by the (scripted) model, every line cited and checked."""
 from qa_bot.articles import make_article
 from qa_bot.key_sentences import key_sentences
-from qa_bot.summarizing import TOO_SHORT_NOTE, Summarizer, disagreements, limit_words
+from qa_bot.summarizing import TOO_SHORT_NOTE, Summarizer, disagreements
 
 from conftest import ScriptedGenerator
-
-
-def test_limit_words_keeps_whole_sentences():
-    text = "One two three four. Five six seven eight. Nine ten eleven twelve."
-    assert limit_words(text, 9) == "One two three four. Five six seven eight."
-    assert limit_words(text, 100) == text
-    assert limit_words("- a b c\n- d e f\n- g h i", 8, bullets=True) == "- a b c\n- d e f"
 
 
 def test_key_sentences_are_lead_biased_and_in_order(seed_text):
