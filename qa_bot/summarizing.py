@@ -176,6 +176,8 @@ class Summarizer:
         def add(line: str) -> SummarySentence | None:
             """The model's line as a checked, cited sentence, added unless it repeats one (else None)."""
             nonlocal checked
+            if len(lines) >= len(key):  # one line per key sentence: more would be the model's own additions
+                return None
             item = self._line(line, key, article, len(lines))
             if item is None or any(item[0].text == s.text for s in lines):
                 return None

@@ -92,3 +92,16 @@ def test_examples_come_from_the_library(seed_text):
     questions = example_questions([make_article(seed_text)])
     assert questions[-1] == "Give me a short summary" and "Who is Dmitry Peskov?" in questions
     assert example_questions([]) == ["Give me a short summary"]
+
+
+def test_lines_beyond_the_key_sentences_are_not_taken(tmp_path, seed_text):
+    """The model may go on writing ('Badger was dangerous. Badger was aggressive. ...'): one line per key
+    sentence is all a summary takes."""
+    article = make_article(seed_text)
+    gen = ScriptedGenerator("1. Biden and Putin spoke about Russian troops near Ukraine.\n"
+                            "2. Putin warned that sanctions could sever relations.\n"
+                            "3. The call was requested by Russian officials.\n"
+                            "4. Biden was warned by Putin about Ukraine.\n"
+                            "5. Putin was on the call with Biden.")
+    summary = Summarizer(gen, tmp_path)(article)
+    assert len(summary.sentences) == 3 and "warned by Putin" not in summary.summary
