@@ -14,7 +14,8 @@ _NOT_FOUND = re.compile(
 )
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 # A capitalised word, possibly several joined (names like "Antony Blinken", "New York")
-_NAME = re.compile(r"\b[A-Z][a-zA-Z’'\-]+(?:\s+[A-Z][a-zA-Z’'\-]+)*")
+# a capitalised word run; letters beyond ASCII count ("Les Misérables", "Jörg Düsterwald")
+_NAME = re.compile(r"\b[A-ZÀ-ÖØ-Þ][^\W\d_’'\-]*[\w’'\-]*(?:\s+[A-ZÀ-ÖØ-Þ][\w’'\-]+)*")
 
 
 # Sentences in an article that address the model rather than the reader (prompt injection).

@@ -50,3 +50,11 @@ def test_numbers_split_by_the_model_are_rejoined_only_where_the_source_has_them_
         "It had 373,782 customers and 1,234,567 visits."
     assert restore_numbers("Scores were 3, 100 and 7.", source) == "Scores were 3, 100 and 7."
     assert restore_numbers("It had 12, 500 fans.", source) == "It had 12, 500 fans."
+
+
+def test_names_with_letters_beyond_ascii_are_whole_words():
+    from qa_bot.grounding import unsupported_terms
+
+    source = "The friends were on their way to see Les Misérables, said German artist Jörg Düsterwald."
+    assert unsupported_terms("They went to see Les Misérables.", source) == []
+    assert unsupported_terms("Jörg Düsterwald met Putin.", source) == ["Putin"]
