@@ -53,8 +53,6 @@ def test_numbers_split_by_the_model_are_rejoined_only_where_the_source_has_them_
 
 
 def test_names_with_letters_beyond_ascii_are_whole_words():
-    from qa_bot.grounding import unsupported_terms
-
     source = "The friends were on their way to see Les Misérables, said German artist Jörg Düsterwald."
     assert unsupported_terms("They went to see Les Misérables.", source) == []
     assert unsupported_terms("Jörg Düsterwald met Putin.", source) == ["Putin"]
