@@ -6,6 +6,7 @@ The span returned always indexes the source text: what is shown is what the arti
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -131,12 +132,26 @@ def best_span(reply: str, source: str, question: str = "", offset: int = 0, max_
     return Span(have[i].start + offset, have[j].end + offset, coverage, False)
 
 
+@functools.lru_cache(maxsize=50_000)
+def verb_lemma(word: str) -> str:
+    """A word's lemma as a verb, irregular forms included ("spoke" -> "speak", "wept" -> "weep"), from
+    lemminflect's tables; the word itself (lower case) when it has none."""
+    from lemminflect import getLemma
+
+    found = getLemma(word.lower(), upos="VERB")
+    return found[0].lower() if found else word.lower()
+
+
 def trim_to_answer(span_text: str, question: str) -> tuple[int, int]:
-    """Offsets inside ``span_text`` with leading/trailing question words, stopwords and punctuation cut
-    ("the call was requested by Russian officials" -> "Russian officials"); the whole when nothing is new."""
-    asked = content({t.norm for t in tokens(question)})
+    """Offsets inside ``span_text`` with leading/trailing question words (in any verb form: "spoke to
+    Zelensky" for "Who did he speak to?"), stopwords and punctuation cut ("the call was requested by
+    Russian officials" -> "Russian officials"); the whole when nothing is new."""
+    asked_tokens = tokens(question)
+    asked = content({t.norm for t in asked_tokens})
+    asked_lemmas = {verb_lemma(question[t.start:t.end]) for t in asked_tokens if t.norm in asked}
     toks = tokens(span_text)
-    keep = [i for i, t in enumerate(toks) if t.norm not in asked and t.norm not in STOPWORDS]
+    keep = [i for i, t in enumerate(toks) if t.norm not in asked and t.norm not in STOPWORDS
+            and verb_lemma(span_text[t.start:t.end]) not in asked_lemmas]
     if not keep:
         return 0, len(span_text)
     return toks[keep[0]].start, toks[keep[-1]].end

@@ -23,6 +23,8 @@ def test_paraphrase_maps_to_the_words_it_adds_to_the_question():
 
 def test_trim_and_units():
     assert trim_to_answer("Kremlin spokesman Dmitry Peskov", "Who is the Kremlin spokesman?") == (18, 31)
+    span = "spoke to Ukrainian President Volodymyr Zelensky"  # an irregular form of the question's verb
+    assert span[slice(*trim_to_answer(span, "Who did Antony Blinken speak to?"))] == "Ukrainian President Volodymyr Zelensky"
     text = "Prices rose 5 percent."
     assert text[slice(*expand_number_unit(text, 12, 13))] == "5 percent"
 
