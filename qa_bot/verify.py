@@ -131,11 +131,10 @@ def roles_swapped(claim: str, source: str) -> bool:
         return False
     subject = next((t.norm for t in reversed(words[:verb]) if claim[t.start].isupper()), None)
     # the name it acts on: the first one within three words after the verb ("warns Biden", "spoke to Blinken")
-    names = [t.norm for t in words[verb + 1:verb + 1 + ROLE_OBJECT_WORDS] if claim[t.start].isupper()]
+    name = next((t.norm for t in words[verb + 1:verb + 1 + ROLE_OBJECT_WORDS] if claim[t.start].isupper()), None)
     src = tokens(source)
     stem = words[verb].norm[:5]
     at = [i for i, t in enumerate(src) if t.norm == words[verb].norm or (len(stem) == 5 and t.norm[:5] == stem)]
-    name = names[0] if names else None
     if subject is None or name is None or name == subject or not at:
         return False
 
