@@ -47,6 +47,10 @@ CONDENSE_EXAMPLE = [
     {"role": "user", "content": "Conversation:\nUser: Who chairs the harbour board?\n"
                                 "Assistant: Maria Lopez\n\nLast question: What did she announce?"},
     {"role": "assistant", "content": "What did Maria Lopez, who chairs the harbour board, announce?"},
+    # the earlier answer may already hold what is asked: rewrite anyway, do not answer
+    {"role": "user", "content": "Conversation:\nUser: Who opened the new bridge?\n"
+                                "Assistant: Mayor Ana Ruiz on Friday\n\nLast question: When?"},
+    {"role": "assistant", "content": "When did Mayor Ana Ruiz open the new bridge?"},
 ]
 
 QUOTE_PROMPT = (
