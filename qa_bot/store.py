@@ -38,8 +38,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
     terms, content='', tokenize='unicode61 remove_diacritics 0');
 CREATE VIRTUAL TABLE IF NOT EXISTS passages_vocab USING fts5vocab(passages_fts, row);
 CREATE TABLE IF NOT EXISTS removed(seq INTEGER PRIMARY KEY AUTOINCREMENT, pid INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS term_docs(term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID;
 """
+# BM25's document frequencies, kept with each add and remove (fts5vocab walks whole posting lists)
+TERM_DOCS = "CREATE TABLE IF NOT EXISTS term_docs(term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID"
 # Article lists (a page, a filter, a count) read this index only: the texts are never touched.
 LISTING_INDEX = "CREATE INDEX IF NOT EXISTS articles_listing ON articles(seq, title, source, date, added, words, id)"
 _INFO = "id, title, source, date, added, words"
@@ -81,7 +82,7 @@ class Store:
 
     def create(self, meta: dict[str, str]) -> None:
         """Make the tables (in a new folder) and write the metadata."""
-        self.db.executescript(SCHEMA + LISTING_INDEX + ";")
+        self.db.executescript(f"{SCHEMA}{TERM_DOCS};\n{LISTING_INDEX};")
         with self.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, str(v)) for k, v in meta.items()])
 
@@ -96,7 +97,7 @@ class Store:
         with self.transaction() as db:
             if "term_docs" not in have:
                 log.warning("Counting the terms of %s (one time)", self.path)
-                db.execute("CREATE TABLE term_docs(term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID")
+                db.execute(TERM_DOCS)
                 db.execute("INSERT INTO term_docs SELECT term, doc FROM passages_vocab")
             if "articles_listing" in have:
                 return True
