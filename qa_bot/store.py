@@ -353,7 +353,8 @@ def _count_terms(db: sqlite3.Connection, passages_terms: Sequence[str], sign: in
                        docs.items())
     else:
         db.executemany("UPDATE term_docs SET docs = docs - ? WHERE term = ?", [(n, t) for t, n in docs.items()])
-        db.execute("DELETE FROM term_docs WHERE docs <= 0")
+        # only the terms touched: a scan for empty rows would read the whole vocabulary on every removal
+        db.executemany("DELETE FROM term_docs WHERE term = ? AND docs <= 0", [(t,) for t in docs])
 
 
 class _Transaction:
