@@ -11,7 +11,7 @@ import numpy as np
 
 from .chunking import Passage, split_sentences
 from .config import Config
-from .extract import best_span, content, expand_number_unit, tokens, trim_to_answer
+from .extract import best_span, expand_number_unit, trim_to_answer
 from .followup import evidence as question_evidence
 from .followup import leans_on_history
 from .grounding import is_instruction, restore_numbers, says_not_found
@@ -470,7 +470,7 @@ class Answerer:
             # "Who took a tight grip?" -> not the whole sentence but the name in it
             short = self._quote_from(full, best.block, best.sentence)
             if short.found and len(short.answer.split()) < len(answer.answer.split()) \
-                    and content({t.norm for t in tokens(short.answer)}) - key_terms(full):
+                    and key_terms(short.answer) - key_terms(full):
                 return short  # shorter, and not only the question's own words ("Who is X?" -> "X")
         return answer
 
