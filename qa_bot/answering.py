@@ -291,9 +291,9 @@ class Answerer:
             return None
         top = hits[0].passage.article_id
         article = self.article_blocks(top, hits)
-        messages, head = self.prompt(question, article)
         if not article:
             return None
+        messages, head = self.prompt(question, article)
         kept = self.generator.has_prefix(messages, head)
         if not kept and not self._sole_short_article(top, hits, article):
             return None
