@@ -409,3 +409,44 @@ def test_new_sessions_do_not_reset_the_limit_of_their_address():
         limits.check_upload(sessions[2])
     clock.advance(61)
     limits.admit(Client(session="s-new", address="10.0.0.7"))  # the window moved on
+
+
+@pytest.mark.parametrize("plain_http", [False, True], ids=["new-sessions", "plain-http"])
+def test_requests_arriving_together_from_one_address_get_at_most_its_limit(plain_http):
+    """Checking the budget and counting the request are one step: requests from one address that all
+    start at once (each a new session, or plain HTTP calls counted per address) get at most the limit
+    through, never more because several passed the check before any was counted."""
+    import sys
+
+    from qa_bot.ui.limits import Client, LimitExceeded, Limits
+
+    limit, callers, rounds = 3, 16, 50
+    switch = sys.getswitchinterval()
+    # hand the GIL over as often as possible, so threads interleave anywhere: at the default interval a
+    # separate check and record almost never got split, and the test would pass on racy code too
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(rounds):
+            limits = Limits(requests_per_minute=limit if plain_http else 0, clock=FakeClock(),
+                            address_requests_per_minute=0 if plain_http else limit)
+            start = threading.Barrier(callers)
+            admitted: list[int] = []
+            refused: list[int] = []
+
+            def call(n: int) -> None:
+                who = Client(session=f"s{n}", address="10.0.0.7", plain_http=plain_http)
+                start.wait()
+                try:
+                    limits.admit(who)
+                    admitted.append(n)
+                except LimitExceeded:
+                    refused.append(n)
+
+            threads = [threading.Thread(target=call, args=(n,)) for n in range(callers)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert len(admitted) == limit and len(refused) == callers - limit
+    finally:
+        sys.setswitchinterval(switch)

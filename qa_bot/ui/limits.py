@@ -160,18 +160,24 @@ class Limits:
         self.address_requests = SlidingWindowLimiter(address_requests_per_minute, MINUTE, clock)
         self.address_uploads = SlidingWindowLimiter(address_uploads_per_hour, UPLOAD_WINDOW, clock)
         self.password_failures = SlidingWindowLimiter(PASSWORD_FAILURES, PASSWORD_WINDOW, clock)
+        self._admitting = threading.Lock()
 
     def admit(self, client: Client) -> None:
-        """Count one request of ``client``, or refuse it when the client or its address is over its rate."""
-        wait = self.requests.wait_time(client.key)
-        if wait > 0:
-            raise LimitExceeded(f"Too many requests: try again in {wait_text(wait)}.", wait)
-        wait = self.address_requests.wait_time(client.address_key)
-        if wait > 0:
-            raise LimitExceeded(f"Too many requests from your address (all its sessions together): try again "
-                                f"in {wait_text(wait)}.", wait)
-        self.requests.record(client.key)
-        self.address_requests.record(client.address_key)
+        """Count one request of ``client``, or refuse it when the client or its address is over its rate.
+
+        Both checks and both records are one step under a lock: otherwise requests arriving together
+        (one address, many sessions or plain HTTP calls) could all pass the checks before any was
+        counted, and get past the limit."""
+        with self._admitting:
+            wait = self.requests.wait_time(client.key)
+            if wait > 0:
+                raise LimitExceeded(f"Too many requests: try again in {wait_text(wait)}.", wait)
+            wait = self.address_requests.wait_time(client.address_key)
+            if wait > 0:
+                raise LimitExceeded(f"Too many requests from your address (all its sessions together): try "
+                                    f"again in {wait_text(wait)}.", wait)
+            self.requests.record(client.key)
+            self.address_requests.record(client.address_key)
 
     def check_upload(self, client: Client) -> None:
         """Refuse before adding anything when ``client`` (or its address) has added its share of articles."""
