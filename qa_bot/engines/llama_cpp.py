@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import ctypes
+import functools
 import logging
 import os
 import threading
@@ -22,6 +23,8 @@ from typing import Iterator, Sequence
 from .base import Engine, Message, Request
 
 log = logging.getLogger(__name__)
+
+PREFIXES_TOKENISED = 16  # prompt prefixes whose token ids are remembered (see _prompt_ids)
 
 
 class KeptPrefixes:
@@ -110,6 +113,7 @@ class LlamaCppEngine(Engine):
         self._head_format = Jinja2ChatFormatter(template, eos_token=eos, bos_token="", add_generation_prompt=False)
         specials = [self._tokens(s) for s in ("<|im_end|>", "<|endoftext|>", "<|eot_id|>")]
         self._eog = {first.token_eos()} | {ids[0] for ids in specials if len(ids) == 1}
+        self._prefix_ids = functools.lru_cache(maxsize=PREFIXES_TOKENISED)(lambda text: tuple(self._tokens(text)))
         self._kept = KeptPrefixes(kv_cache_mb * 2**20)
         self._kv_per_token = self._kv_bytes(meta)
         self.context_tokens = context_tokens
@@ -144,9 +148,10 @@ class LlamaCppEngine(Engine):
 
     def _prompt_ids(self, messages: Sequence[Message], cache_upto: str | None) -> tuple[list[int], list[int]]:
         """Token ids of the whole prompt, and of its prefix worth keeping (tokenised apart, so the
-        prefix's ids are the same whatever follows it)."""
+        prefix's ids are the same whatever follows it). The prefix's ids are remembered: an article read
+        ahead takes milliseconds to tokenise, and has_prefix, then the reply it decided on, need the same."""
         head, tail = self._split(messages, cache_upto)
-        head_ids = self._tokens(head)
+        head_ids = list(self._prefix_ids(head))
         return head_ids + self._tokens(tail), head_ids
 
     @staticmethod
@@ -272,6 +277,7 @@ class LlamaCppEngine(Engine):
             llm.close()
         self._llms = []
         self._kept.clear()
+        self._prefix_ids.cache_clear()
 
 
 class StopText:
