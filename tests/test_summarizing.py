@@ -14,11 +14,15 @@ def test_key_sentences_are_lead_biased_and_in_order(seed_text):
     assert all(article.text[k.start:k.end] == k.text for k in key)
 
 
+# the seed article's key sentences shortened by deleting words, as the prompt asks
+SEED_LINES = ("1. Biden and Putin spoke about Russian troop build-up near Ukraine.\n"
+              "2. Mr Putin responded by warning that such a move could lead to a total severance of relations.\n"
+              "3. Mr Putin had told Mr Biden that Russia would act as the US would.")
+
+
 def test_every_summary_sentence_cites_its_source_and_is_cached(tmp_path, seed_text):
     article = make_article(seed_text)
-    gen = ScriptedGenerator("1. Biden and Putin spoke about Russian troops near Ukraine.\n"
-                            "2. Putin warned that sanctions could sever relations.\n"
-                            "3. The call was requested by Russian officials.")
+    gen = ScriptedGenerator(SEED_LINES)
     summary = Summarizer(gen, tmp_path)(article)
     assert summary.words <= 80 and summary.sentences and summary.checked == 3
     assert summary.summary == " ".join(s.text for s in summary.sentences)
@@ -98,10 +102,58 @@ def test_lines_beyond_the_key_sentences_are_not_taken(tmp_path, seed_text):
     """The model may go on writing ('Badger was dangerous. Badger was aggressive. ...'): one line per key
     sentence is all a summary takes."""
     article = make_article(seed_text)
-    gen = ScriptedGenerator("1. Biden and Putin spoke about Russian troops near Ukraine.\n"
-                            "2. Putin warned that sanctions could sever relations.\n"
-                            "3. The call was requested by Russian officials.\n"
+    gen = ScriptedGenerator(SEED_LINES + "\n"
                             "4. Biden was warned by Putin about Ukraine.\n"
                             "5. Putin was on the call with Biden.")
     summary = Summarizer(gen, tmp_path)(article)
     assert len(summary.sentences) == 3 and "warned by Putin" not in summary.summary
+
+
+STABBING = ("Player stabbed\n\nThe Indiana Pacers' Chris Copeland and his wife were stabbed during an early-morning "
+            "argument after they left a popular New York club on Wednesday, according to reports. When Copeland, "
+            "who used to play for the New York Knicks, told the man to back off, the suspect allegedly pulled out "
+            "a knife. Police arrested the suspect at the scene and took him to a nearby precinct for questioning. "
+            "Copeland is in town to play his former team, the Knicks, tonight.")
+
+
+def test_a_reworded_line_is_replaced_by_its_source_up_to_a_clause_end(tmp_path):
+    """Rewording is where the model turns 'were stabbed' into 'stabbed': such a line is not shown."""
+    article = make_article(STABBING)
+    gen = ScriptedGenerator("1. Copeland stabbed wife in early morning argument.\n"
+                            "2. Copeland told the man to back off.\n"
+                            "3. Copeland is in town to play the Knicks tonight.")
+    summary = Summarizer(gen, tmp_path)(article)
+    texts = [s.text for s in summary.sentences]
+    assert texts[0] == ("The Indiana Pacers' Chris Copeland and his wife were stabbed during an early-morning "
+                        "argument after they left a popular New York club on Wednesday.")
+    assert "Copeland stabbed" not in summary.summary
+    assert "Copeland is in town to play the Knicks tonight." in texts  # a line that only deletes words stays
+    assert summary.checked == 2
+
+
+def test_a_line_with_words_its_source_lacks_is_replaced(tmp_path):
+    article = make_article(STABBING)
+    gen = ScriptedGenerator("1. Copeland and his wife were stabbed after an argument, police fear.")
+    summary = Summarizer(gen, tmp_path)(article)
+    assert "fear" not in summary.summary and summary.sentences[0].text.startswith("The Indiana Pacers'")
+
+
+def test_a_line_about_another_sentence_is_dropped_and_lines_keep_article_order(tmp_path):
+    article = make_article(STABBING)
+    gen = ScriptedGenerator("1. Knicks fans cheered loudly tonight.\n2. Police arrested the suspect at the scene.")
+    summary = Summarizer(gen, tmp_path)(article)
+    assert "cheered" not in summary.summary
+    starts = [s.sources[0].start for s in summary.sentences]
+    assert starts == sorted(starts) and summary.sentences[0].text.startswith("The Indiana Pacers'")
+
+
+def test_asides_are_cut_from_a_replacement():
+    from qa_bot.summarizing import without_asides
+
+    assert without_asides("Bader – who lost his legs in 1931 – was shot down over France in August 1941.") == \
+        "Bader was shot down over France in August 1941."
+    assert without_asides("When Copeland, who used to play for the Knicks, told the man to back off, he ran.") == \
+        "When Copeland told the man to back off, he ran."
+    assert without_asides("According to police, Mr Docherty hired the victim to lay concrete.") == \
+        "Mr Docherty hired the victim to lay concrete."
+    assert without_asides("Short (very).") == "Short (very)."  # too little left: kept whole
