@@ -11,7 +11,7 @@ import numpy as np
 
 from .chunking import Passage, split_sentences
 from .config import Config
-from .extract import best_span, expand_number_unit, trim_to_answer
+from .extract import best_span, expand_number_unit, trim_to_answer, whole_words
 from .followup import evidence as question_evidence
 from .followup import leans_on_history
 from .grounding import is_instruction, restore_numbers, says_not_found
@@ -431,7 +431,7 @@ class Answerer:
             # for "Who is the Kremlin spokesman?" -> "Dmitry Peskov")
             a, b = trim_to_answer(article[lo:hi], asked)
             lo, hi = lo + a, lo + b
-            lo, hi = expand_number_unit(article, lo, hi)
+            lo, hi = whole_words(article, *expand_number_unit(article, lo, hi))
             out.append(_Support(block, (s, e), lo, hi, span.coverage, topical, span.verbatim,
                                 type_matches(asked, article[lo:hi])))
         for support in out:
@@ -459,9 +459,13 @@ class Answerer:
         cited_blocks = [id(blocks[n - 1]) for n in cited]
         if _YES_NO.match(question) and re.match(r"^\s*(yes|no)\b", text, re.I):
             return self._yes_no(text, blocks, question)
-        found = [s for s in self.supports(text, blocks, question, full) if self._accepts(s)]
+        supports = self.supports(text, blocks, question, full)
+        found = [s for s in supports if self._accepts(s)]
         if not found:
-            log.info("No sentence supports %r for %r", text, question)
+            near = max(supports, key=lambda s: (s.coverage, s.fit), default=None)
+            log.info("No sentence supports %r for %r%s", text, question, "" if near is None else
+                     f" (nearest: coverage {near.coverage:.2f}, about {near.fit:.2f} vs {near.rival:.2f}, "
+                     f"kind {near.type_ok})")
             return Answer(NOT_FOUND_MESSAGE, False)
         best = max(found, key=lambda s: s.rank(id(s.block) in cited_blocks))
         article = self.index.articles[best.block.hit.passage.article_id].text

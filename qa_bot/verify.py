@@ -23,7 +23,8 @@ ANSWER_TYPES: list[tuple[re.Pattern, re.Pattern]] = [
     (re.compile(r"^\s*how (long|much time)\b", re.I),
      re.compile(rf"(\d|\b(a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|"
                 rf"several|few|many|half an?))[- ]{_UNIT}\b", re.I)),
-    (re.compile(r"^\s*how (many|much|old|far|big|tall)\b|\bwhat (number|percentage|amount)\b", re.I), re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion)\b", re.I)),
+    (re.compile(r"^\s*how (many|much|old|far|big|tall)\b|\bwhat (number|percentage|amount)\b", re.I), re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|millions?|"
+                r"billions?|half|halves|thirds?|quarters?|twice|double|triple|percent)\b", re.I)),
     (re.compile(r"^\s*when\b|\b(what|which) (day|date|year|month|time)\b|\bon which day\b", re.I),
      re.compile(rf"\d|\b{_MONTH}\b|\b{_DAY}\b|\b(today|yesterday|tomorrow|week|month|year|morning|night|ago|earlier|later|spring|summer|autumn|fall|winter)\b", re.I)),
 ]

@@ -61,3 +61,22 @@ def test_roles_swapped():
     assert not roles_swapped("Blinken spoke to Zelensky on Wednesday.", call)
     assert roles_swapped("Zelensky spoke to Blinken on Wednesday.", call)
     assert not roles_swapped("Blinken met Zelensky.", call)  # a verb the source lacks is not judged
+
+
+def test_spans_widen_to_whole_hyphenated_words_and_their_opening_quote():
+    from qa_bot.extract import whole_words
+
+    text = "The 4,900-square-foot house has a “Grease”-like wave and a well-known owner."
+    for part, whole in [("4,900-square", "4,900-square-foot"), ("Grease”-like wave", "“Grease”-like wave"),
+                        ("known owner", "well-known owner"), ("house", "house")]:
+        start = text.index(part)
+        s, e = whole_words(text, start, start + len(part))
+        assert text[s:e] == whole
+
+
+def test_fractions_and_multiples_answer_how_many():
+    from qa_bot.verify import type_matches
+
+    question = "How many entry-level employees does the carmaker employ compared to its rival?"
+    assert type_matches(question, "less than half") and type_matches(question, "twice as many")
+    assert type_matches(question, "its rival") is False
