@@ -63,6 +63,8 @@ _FACTOID = re.compile(r"^\s*(?:(?:in|on|at|from|to|for|by|of|with|during|into|af
                       r"who|whom|whose|when|where|which|how (?:many|much|long|old|far|big|tall)|what (?:year|day|date|"
                       r"time|month|number|percentage|amount|age|country|city|state|team|company|name)s?)\b", re.I)
 FACTOID_WORDS = 5  # a factoid answer longer than this is asked again, to quote the shortest phrase
+_DEFINITION = re.compile(r"^\s*(?:who|what)\s+(?:is|are|was|were)\b", re.I)
+_RELATIVE = re.compile(r"(.+?)(?:,\s+|\s+)(?:who|which|whose|whom)\b", re.S)
 _YES_NO = re.compile(r"^\s*(is|are|was|were|did|do|does|can|could|has|have|had|will|would|should|may|might)\b", re.I)
 
 
@@ -469,6 +471,10 @@ class Answerer:
             return Answer(NOT_FOUND_MESSAGE, False)
         best = max(found, key=lambda s: s.rank(id(s.block) in cited_blocks))
         article = self.index.articles[best.block.hit.passage.article_id].text
+        if _DEFINITION.match(question):  # "Who is X?" -> "Los Angeles water boss", not the clause after it
+            head = _RELATIVE.match(article, best.start, best.end)
+            if head and len(head.group(1).split()) >= 2:
+                best.end = best.start + len(head.group(1))
         answer = Answer(article[best.start:best.end], True, [self._source(best)])
         if shorten and _FACTOID.match(question) and len(answer.answer.split()) > FACTOID_WORDS:
             # "Who took a tight grip?" -> not the whole sentence but the name in it

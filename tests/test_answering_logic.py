@@ -206,3 +206,13 @@ def test_a_shortening_that_only_repeats_the_question_is_not_taken(seeded_index, 
     qa = answerer(seeded_index, minilm, reply, "Dmitry Peskov")
     answer = qa("Who is Dmitry Peskov?")
     assert answer.found and answer.answer != "Dmitry Peskov" and len(qa.generator.prompts) == 2
+
+
+def test_who_is_answers_stop_before_the_relative_clause(tmp_path, minilm):
+    index = PassageIndex(tmp_path, minilm, "all-minilm-l6-v2", minilm.dim)
+    index.add_articles([make_article(
+        "Parks in bloom\n\nThe city's parks are greener than ever. Maria Lopez is the parks director who, since "
+        "2019, has planted 40,000 trees across the city. Residents have welcomed the new shade in summer.")])
+    qa = answerer(index, minilm, "the parks director who, since 2019, has planted 40,000 trees across the city [1]")
+    answer = qa("Who is Maria Lopez?")
+    assert answer.found and answer.answer == "parks director"
