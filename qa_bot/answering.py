@@ -471,6 +471,8 @@ class Answerer:
             return Answer(NOT_FOUND_MESSAGE, False)
         best = max(found, key=lambda s: s.rank(id(s.block) in cited_blocks))
         article = self.index.articles[best.block.hit.passage.article_id].text
+        log.info("Answer %r: its sentence is %.2f about the question (the most about it: %.2f)",
+                 article[best.start:best.end], best.fit, best.rival)
         if _DEFINITION.match(question):  # "Who is X?" -> "Los Angeles water boss", not the clause after it
             head = _RELATIVE.match(article, best.start, best.end)
             if head and len(head.group(1).split()) >= 2:
