@@ -394,12 +394,20 @@ class Answerer:
         return final(self.stream(question, history, article_ids), Answer)
 
     def _no_evidence(self, question: str, hits: list[Hit]) -> bool:
-        """Abstain without asking the model? Only when dense and lexical evidence are both weak: the
-        best passage is far in meaning and the passages hold under half of the question's key terms."""
+        """Abstain without asking the model? When dense and lexical evidence are both weak: the best
+        passage is far in meaning and the passages hold under half of the question's key terms; or both
+        are middling (``weak_dense``, ``weak_terms``) and several articles compete, none of them read
+        ahead (a one-article library, or an article just added, is asked)."""
         dense = max(h.dense for h in hits)
-        lexical = question_evidence(question, [h.passage.text for h in hits]).support
+        found = question_evidence(question, [h.passage.text for h in hits])
+        lexical = found.support
+        log.info("Evidence for %r: best dense %.3f, key terms %.2f", question, dense, lexical)
         if dense < self.config.min_dense and lexical < 0.5:
             log.info("Abstaining: best dense %.3f, key terms %.2f", dense, lexical)
+            return True
+        if dense < self.config.weak_dense and lexical < self.config.weak_terms \
+                and len({h.passage.article_id for h in hits}) > 1 and not self.is_read_ahead(hits[0].passage.article_id):
+            log.info("Abstaining: best dense %.3f and key terms %.2f, both weak", dense, lexical)
             return True
         return False
 

@@ -81,6 +81,10 @@ class Config:
     min_relevance: float = _opt(0.22, "below this best dense similarity a topic names no article (find_article)")
     min_dense: float = _opt(0.12, "abstain without asking the model only when the best dense similarity is below "
                             "this AND the passages hold under half of the question's key terms")
+    weak_dense: float = _opt(0.4, "abstain without asking the model also when the best dense similarity is "
+                             "below this and the passages hold under weak_terms of the question's key terms "
+                             "(several articles retrieved, none read ahead)")
+    weak_terms: float = _opt(0.3, "see weak_dense")
     min_about: float = _opt(0.15, "share of the question's key terms (rare words weigh more) that an answer's "
                             "source sentence (or the one before it) must hold")
     about_margin: float = _opt(0.3, "an answer's source sentence may be this much less about the question than "

@@ -216,3 +216,16 @@ def test_who_is_answers_stop_before_the_relative_clause(tmp_path, minilm):
     qa = answerer(index, minilm, "the parks director who, since 2019, has planted 40,000 trees across the city [1]")
     answer = qa("Who is Maria Lopez?")
     assert answer.found and answer.answer == "parks director"
+
+
+def test_weak_evidence_among_several_articles_abstains_without_the_model(tmp_path, minilm, seed_text):
+    from test_summarizing import SKI, STABBING
+
+    index = PassageIndex(tmp_path, minilm, "all-minilm-l6-v2", minilm.dim)
+    index.add_articles([make_article(seed_text), make_article(SKI), make_article(STABBING)])
+    question = "Which basketball team won the championship in 2019?"
+    qa = answerer(index, minilm)  # no scripted reply: calling the model would fail
+    assert not qa(question).found and qa.generator.prompts == []
+    # without the weak-evidence gate the model is asked (and finds nothing)
+    loose = Answerer(index, ScriptedGenerator("NOT FOUND"), minilm, Config(index_dir=index.directory, weak_dense=0.0))
+    assert not loose(question).found and len(loose.generator.prompts) == 1
