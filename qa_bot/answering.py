@@ -399,14 +399,14 @@ class Answerer:
         are middling (``weak_dense``, ``weak_terms``) and several articles compete, none of them read
         ahead (a one-article library, or an article just added, is asked)."""
         dense = max(h.dense for h in hits)
-        found = question_evidence(question, [h.passage.text for h in hits])
-        lexical = found.support
+        lexical = question_evidence(question, [h.passage.text for h in hits]).support
         log.info("Evidence for %r: best dense %.3f, key terms %.2f", question, dense, lexical)
         if dense < self.config.min_dense and lexical < 0.5:
             log.info("Abstaining: best dense %.3f, key terms %.2f", dense, lexical)
             return True
-        if dense < self.config.weak_dense and lexical < self.config.weak_terms \
-                and len({h.passage.article_id for h in hits}) > 1 and not self.is_read_ahead(hits[0].passage.article_id):
+        several = len({h.passage.article_id for h in hits}) > 1
+        if dense < self.config.weak_dense and lexical < self.config.weak_terms and several \
+                and not self.is_read_ahead(hits[0].passage.article_id):
             log.info("Abstaining: best dense %.3f and key terms %.2f, both weak", dense, lexical)
             return True
         return False

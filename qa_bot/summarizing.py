@@ -187,7 +187,7 @@ class Summarizer:
         key = key_sentences(text[:end], spec["sentences"], article.title) or \
             key_sentences(text, spec["sentences"], article.title)
         lines: list[SummarySentence] = []
-        left_out: list[SummarySentence] = []  # lines whose only faithful form was too long: their sources count as done
+        left_out: list[SummarySentence] = []  # lines whose faithful form was too long (their sources are done)
         checked = 0
 
         def add(line: str) -> SummarySentence | None:
@@ -365,7 +365,8 @@ def _new_words(line: str, source: str) -> list[str]:
 
 
 _ASIDE = re.compile(r"\s*\([^()]{0,120}\)|\s+[–—-]{1,2}\s[^–—]{0,120}?\s[–—-]{1,2}(?=\s)|"
-                    r",\s+(?:who|whom|whose|which)\s[^,;]{0,120},(?=\s)|^(?:according to [^,]{0,60}|[^,]{0,40}\bsaid),\s+", re.I)
+                    r",\s+(?:who|whom|whose|which)\s[^,;]{0,120},(?=\s)|"
+                    r"^(?:according to [^,]{0,60}|[^,]{0,40}\bsaid),\s+", re.I)
 
 
 def without_asides(sentence: str) -> str:
