@@ -170,15 +170,21 @@ def expand_number_unit(text: str, start: int, end: int) -> tuple[int, int]:
 _OPENING = {"”": "“", "’": "‘"}
 
 
-def whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+def whole_words(text: str, start: int, end: int, asked: frozenset[str] | set[str] = frozenset()) -> tuple[int, int]:
     """Widen a span to whole hyphenated words ("4,900-square" -> "4,900-square-foot") and to the
-    opening quote of a quoted word it ends inside ("Grease”-like" -> "“Grease”-like")."""
+    opening quote of a quoted word it ends inside ("Grease”-like" -> "“Grease”-like"). A part that is one
+    of the question's ``asked`` words stays out ("Hebrew" of "Hebrew-language" for "What language ...?")."""
     while end < len(text) - 1 and text[end] in "-‐" and text[end + 1].isalnum():
         m = re.match(r"[\w’'.,]*\w", text[end + 1:])
-        end += 1 + (m.end() if m else 0)
+        part = text[end + 1:end + 1 + (m.end() if m else 0)]
+        if not part or {t.norm for t in tokens(part)} & asked:
+            break
+        end += 1 + len(part)
     while start > 1 and text[start - 1] in "-‐" and text[start - 2].isalnum():
         m = re.search(r"\w[\w’'.,]*$", text[:start - 1])
-        start = m.start() if m else start - 1
+        if m is None or {t.norm for t in tokens(m.group())} & asked:
+            break
+        start = m.start()
     inside = text[start:end]
     for close, open_ in _OPENING.items():
         if close in inside and start and text[start - 1] == open_ and inside.count(open_) < inside.count(close):

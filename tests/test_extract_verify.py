@@ -1,6 +1,6 @@
 """Span extraction and sentence checks, on any text (no model)."""
 from qa_bot.extract import best_span, expand_number_unit, trim_to_answer
-from qa_bot.verify import TermWeights, about, negation_flip, roles_swapped, type_matches
+from qa_bot.verify import TermWeights, about, key_terms, negation_flip, roles_swapped, type_matches
 
 SENTENCE = "The call, requested by Russian officials, comes as talks are due in Geneva on Jan. 10."
 
@@ -72,6 +72,8 @@ def test_spans_widen_to_whole_hyphenated_words_and_their_opening_quote():
         start = text.index(part)
         s, e = whole_words(text, start, start + len(part))
         assert text[s:e] == whole
+    text = "The Hebrew-language indictment was read out."
+    assert whole_words(text, 4, 10, key_terms("What language was the indictment in?")) == (4, 10)  # "Hebrew"
 
 
 def test_fractions_and_multiples_answer_how_many():
