@@ -63,6 +63,10 @@ _FACTOID = re.compile(r"^\s*(?:(?:in|on|at|from|to|for|by|of|with|during|into|af
                       r"who|whom|whose|when|where|which|how (?:many|much|long|old|far|big|tall)|what (?:year|day|date|"
                       r"time|month|number|percentage|amount|age|country|city|state|team|company|name)s?)\b", re.I)
 FACTOID_WORDS = 5  # a factoid answer longer than this is asked again, to quote the shortest phrase
+# any other "what ..." question: an answer of a whole clause ("Viagra, the so-called little blue pill aimed
+# at treating erectile dysfunction in men" for "What does the blue pill do?") is asked again the same way
+_WHAT = re.compile(r"^\s*what\b", re.I)
+WHAT_WORDS = 10
 _DEFINITION = re.compile(r"^\s*(?:who|what)\s+(?:is|are|was|were)\b", re.I)
 _RELATIVE = re.compile(r"(.+?)(?:,\s+|\s+)(?:who|which|whose|whom)\b", re.S)
 _YES_NO = re.compile(r"^\s*(is|are|was|were|did|do|does|can|could|has|have|had|will|would|should|may|might)\b", re.I)
@@ -441,7 +445,7 @@ class Answerer:
             # for "Who is the Kremlin spokesman?" -> "Dmitry Peskov")
             a, b = trim_to_answer(article[lo:hi], asked)
             lo, hi = lo + a, lo + b
-            lo, hi = whole_words(article, *expand_number_unit(article, lo, hi))
+            lo, hi = whole_words(article, *expand_number_unit(article, lo, hi), key_terms(asked))
             out.append(_Support(block, (s, e), lo, hi, span.coverage, topical, span.verbatim,
                                 type_matches(asked, article[lo:hi])))
         for support in out:
@@ -486,7 +490,9 @@ class Answerer:
             if head and len(head.group(1).split()) >= 2:
                 best.end = best.start + len(head.group(1))
         answer = Answer(article[best.start:best.end], True, [self._source(best)])
-        if shorten and _FACTOID.match(question) and len(answer.answer.split()) > FACTOID_WORDS:
+        words = len(answer.answer.split())
+        if shorten and ((_FACTOID.match(question) and words > FACTOID_WORDS)
+                        or (_WHAT.match(question) and words > WHAT_WORDS)):
             # "Who took a tight grip?" -> not the whole sentence but the name in it
             short = self._quote_from(full, best.block, best.sentence)
             if short.found and len(short.answer.split()) < len(answer.answer.split()) \

@@ -229,3 +229,14 @@ def test_weak_evidence_among_several_articles_abstains_without_the_model(tmp_pat
     # without the weak-evidence gate the model is asked (and finds nothing)
     loose = Answerer(index, ScriptedGenerator("NOT FOUND"), minilm, Config(index_dir=index.directory, weak_dense=0.0))
     assert not loose(question).found and len(loose.generator.prompts) == 1
+
+
+def test_a_clause_answering_a_what_question_is_asked_again_for_the_phrase(tmp_path, minilm):
+    index = PassageIndex(tmp_path, minilm, "all-minilm-l6-v2", minilm.dim)
+    index.add_articles([make_article(
+        "Parks in bloom\n\nThe city's parks are greener than ever. Maria Lopez is the parks director who, since "
+        "2019, has planted 40,000 trees across the city. Residents have welcomed the new shade in summer.")])
+    qa = answerer(index, minilm, "Maria Lopez is the parks director who, since 2019, has planted 40,000 trees "
+                                 "across the city [1]", "40,000 trees")
+    answer = qa("What did the parks director plant across the city?")
+    assert answer.found and answer.answer == "40,000 trees" and len(qa.generator.prompts) == 2
