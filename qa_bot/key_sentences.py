@@ -58,5 +58,18 @@ def key_sentences(text: str, count: int, title: str = "", lead_weight: float = 0
         if len(text[s:e].split()) > max_words:
             score *= 0.5  # a run-on "sentence" (a list, a table) makes a poor summary line
         scored.append(KeySentence(s, e, text[s:e], n, score))
-    best = sorted(scored, key=lambda k: -k.score)[:count]
+    best: list[KeySentence] = []
+    for k in sorted(scored, key=lambda k: -k.score):
+        if len(best) < count and not any(_repeats(k.text, b.text) for b in best):
+            best.append(k)
     return sorted(best, key=lambda k: k.position)
+
+
+REPEAT_SHARE = 0.8
+
+
+def _repeats(a: str, b: str) -> bool:
+    """Does one sentence say again what the other says (a caption repeating the story's sentence)? Most
+    of the shorter one's words are in the other."""
+    wa, wb = set(tokenize(a)), set(tokenize(b))
+    return bool(wa and wb) and len(wa & wb) >= REPEAT_SHARE * min(len(wa), len(wb))

@@ -356,12 +356,19 @@ _CLAUSE_END = re.compile(r",\s+(?:according to|who|whom|whose|which|where|when|a
 LEAD_IN_MIN_WORDS = 6
 
 
+_POSSESSIVE = re.compile(r"\b([A-Z][\w-]*)['’]s?(?=\s)")
+
+
 def _new_words(line: str, source: str) -> list[str]:
-    """Content words of the line its source does not have in any form ("uncertain", "claims")."""
+    """Content words of the line its source does not have in any form ("uncertain", "claims"), and
+    possessives of names it does not have ("Stephanie March's wife" from "Stephanie March, ... his wife"):
+    a possessive states a relation."""
     have = {verb_lemma(source[t.start:t.end]) for t in tokens(source)}
     stems = {w[:5] for w in have if len(w) >= 5}
-    return [line[t.start:t.end] for t in tokens(line) if t.norm not in STOPWORDS and not t.norm.isdigit()
-            and verb_lemma(line[t.start:t.end]) not in have and not (len(t.norm) >= 5 and t.norm[:5] in stems)]
+    new = [line[t.start:t.end] for t in tokens(line) if t.norm not in STOPWORDS and not t.norm.isdigit()
+           and verb_lemma(line[t.start:t.end]) not in have and not (len(t.norm) >= 5 and t.norm[:5] in stems)]
+    owned = {m.group(1) for m in _POSSESSIVE.finditer(source)}
+    return new + [m.group(0) for m in _POSSESSIVE.finditer(line) if m.group(1) not in owned]
 
 
 _ASIDE = re.compile(r"\s*\([^()]{0,120}\)|\s+[–—-]{1,2}\s[^–—]{0,120}?\s[–—-]{1,2}(?=\s)|"

@@ -168,3 +168,20 @@ def test_asides_are_cut_from_a_replacement():
     assert without_asides("According to police, Mr Docherty hired the victim to lay concrete.") == \
         "Mr Docherty hired the victim to lay concrete."
     assert without_asides("Short (very).") == "Short (very)."  # too little left: kept whole
+
+
+def test_a_sentence_repeated_by_a_caption_is_one_key_sentence():
+    text = ("Bridge opens\n\nMayor Ana Ruiz opened the new river bridge on Friday after three years of work. "
+            "Mayor Ana Ruiz opened the new river bridge on Friday . Traffic is expected to ease in the old "
+            "town centre within weeks, officials said. The bridge cost 40 million euros and carries two lanes "
+            "and a cycle path.")
+    key = key_sentences(text, 3, "Bridge opens")
+    assert len(key) == 3 and sum("opened the new river bridge" in k.text for k in key) == 1
+
+
+def test_a_possessive_the_source_lacks_is_a_new_relation():
+    from qa_bot.summarizing import _new_words
+
+    source = "Bobby Flay left his wife, actress Stephanie March, and his wife is unhappy with the prenup."
+    assert _new_words("Stephanie March's wife is unhappy with the prenup.", source) == ["March's"]
+    assert _new_words("Bobby Flay's wife is unhappy.", "Bobby Flay's wife is unhappy with the prenup.") == []
