@@ -196,8 +196,10 @@ class Summarizer:
             if len(lines) + len(left_out) >= len(key):  # one line per key sentence: more are the model's own
                 return None
             item = self._line(line, key, article, len(lines))
-            if item is None or any(item[0].text == s.text for s in lines):
-                return None
+            cited = {(src.start, src.end) for s in lines for src in s.sources}
+            if item is None or any(item[0].text == s.text for s in lines) \
+                    or {(src.start, src.end) for src in item[0].sources} <= cited:
+                return None  # empty, or a second line restating sentences already summarised
             if not item[0].text:
                 left_out.append(item[0])
                 return None

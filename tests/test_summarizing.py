@@ -185,3 +185,13 @@ def test_a_possessive_the_source_lacks_is_a_new_relation():
     source = "Bobby Flay left his wife, actress Stephanie March, and his wife is unhappy with the prenup."
     assert _new_words("Stephanie March's wife is unhappy with the prenup.", source) == ["March's"]
     assert _new_words("Bobby Flay's wife is unhappy.", "Bobby Flay's wife is unhappy with the prenup.") == []
+
+
+def test_a_second_line_restating_a_summarised_sentence_is_not_taken(tmp_path):
+    article = make_article(STABBING)
+    gen = ScriptedGenerator("1. Copeland told the man to back off.\n"
+                            "2. When Copeland told the man to back off, the suspect pulled out a knife.\n"
+                            "3. Copeland is in town to play the Knicks tonight.")
+    summary = Summarizer(gen, tmp_path)(article)
+    cited = [tuple((s.start, s.end) for s in sentence.sources) for sentence in summary.sentences]
+    assert len(cited) == len(set(cited)) and "the suspect pulled out a knife" not in summary.summary
