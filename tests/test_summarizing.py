@@ -116,14 +116,17 @@ STABBING = ("Player stabbed\n\nThe Indiana Pacers' Chris Copeland and his wife w
             "Copeland is in town to play his former team, the Knicks, tonight.")
 
 
+def summarise_stabbing(tmp_path, *lines: str):
+    """The STABBING article summarised from the model lines given (numbered 1, 2, ...)."""
+    reply = "\n".join(f"{n}. {line}" for n, line in enumerate(lines, 1))
+    return Summarizer(ScriptedGenerator(reply), tmp_path)(make_article(STABBING))
+
+
 def test_a_reworded_line_is_replaced_by_its_source_up_to_a_clause_end(tmp_path):
     """Rewording is where the model's errors are: such a line is replaced by a part of its source."""
-    article = make_article(STABBING)
-    gen = ScriptedGenerator("1. Copeland and his wife were stabbed during an early-morning fight after they left a "
-                            "New York club.\n"
-                            "2. Copeland told the man to back off.\n"
-                            "3. Copeland is in town to play the Knicks tonight.")
-    summary = Summarizer(gen, tmp_path)(article)
+    summary = summarise_stabbing(
+        tmp_path, "Copeland and his wife were stabbed during an early-morning fight after they left a New York club.",
+        "Copeland told the man to back off.", "Copeland is in town to play the Knicks tonight.")
     texts = [s.text for s in summary.sentences]
     assert texts[0] == ("The Indiana Pacers' Chris Copeland and his wife were stabbed during an early-morning "
                         "argument after they left a popular New York club on Wednesday.")
@@ -133,26 +136,22 @@ def test_a_reworded_line_is_replaced_by_its_source_up_to_a_clause_end(tmp_path):
 
 def test_a_short_reworded_line_whose_source_is_long_is_left_out(tmp_path):
     """'Copeland stabbed wife' turns 'were stabbed' around; its faithful form is three times as long."""
-    article = make_article(STABBING)
-    gen = ScriptedGenerator("1. Copeland stabbed wife in early morning argument.\n"
-                            "2. Copeland told the man to back off.\n"
-                            "3. Copeland is in town to play the Knicks tonight.")
-    summary = Summarizer(gen, tmp_path)(article)
+    summary = summarise_stabbing(tmp_path, "Copeland stabbed wife in early morning argument.",
+                                 "Copeland told the man to back off.",
+                                 "Copeland is in town to play the Knicks tonight.")
     assert [s.text for s in summary.sentences] == ["Copeland told the man to back off.",
                                                     "Copeland is in town to play the Knicks tonight."]
 
 
 def test_a_line_with_words_its_source_lacks_is_replaced(tmp_path):
-    article = make_article(STABBING)
-    gen = ScriptedGenerator("1. Copeland and his wife were stabbed after a long argument in a club, police fear.")
-    summary = Summarizer(gen, tmp_path)(article)
+    summary = summarise_stabbing(tmp_path,
+                                 "Copeland and his wife were stabbed after a long argument in a club, police fear.")
     assert "fear" not in summary.summary and summary.sentences[0].text.startswith("The Indiana Pacers'")
 
 
 def test_a_line_about_another_sentence_is_dropped_and_lines_keep_article_order(tmp_path):
-    article = make_article(STABBING)
-    gen = ScriptedGenerator("1. Knicks fans cheered loudly tonight.\n2. Police arrested the suspect at the scene.")
-    summary = Summarizer(gen, tmp_path)(article)
+    summary = summarise_stabbing(tmp_path, "Knicks fans cheered loudly tonight.",
+                                 "Police arrested the suspect at the scene.")
     assert "cheered" not in summary.summary
     starts = [s.sources[0].start for s in summary.sentences]
     assert starts == sorted(starts) and summary.sentences[0].text.startswith("The Indiana Pacers'")
@@ -188,10 +187,8 @@ def test_a_possessive_the_source_lacks_is_a_new_relation():
 
 
 def test_a_second_line_restating_a_summarised_sentence_is_not_taken(tmp_path):
-    article = make_article(STABBING)
-    gen = ScriptedGenerator("1. Copeland told the man to back off.\n"
-                            "2. When Copeland told the man to back off, the suspect pulled out a knife.\n"
-                            "3. Copeland is in town to play the Knicks tonight.")
-    summary = Summarizer(gen, tmp_path)(article)
+    summary = summarise_stabbing(tmp_path, "Copeland told the man to back off.",
+                                 "When Copeland told the man to back off, the suspect pulled out a knife.",
+                                 "Copeland is in town to play the Knicks tonight.")
     cited = [tuple((s.start, s.end) for s in sentence.sources) for sentence in summary.sentences]
     assert len(cited) == len(set(cited)) and "the suspect pulled out a knife" not in summary.summary
