@@ -19,7 +19,7 @@ from .grounding import restore_numbers, unsupported_terms
 from .lexical import STOPWORDS
 from .key_sentences import KeySentence, key_sentences, news_sentences
 from .streaming import final
-from .verify import negation_flip, roles_swapped
+from .verify import negation_flip, roles_swapped, shares_stem
 
 log = logging.getLogger(__name__)
 
@@ -352,14 +352,6 @@ def _in_order(line: str, sources: Sequence[KeySentence]) -> tuple[float, KeySent
     return best
 
 
-# where a sentence may end early without changing what its first part says: before an attribution, an
-# aside or a following clause (", according to reports", ", who ...", " – ... –", "; ...")
-_CLAUSE_END = re.compile(r",\s+(?:according to|who|whom|whose|which|where|when|as|after|before|while|with|but|"
-                         r"although|though|because|including|police said|officials said|a court)\b|\s+[–—]\s|"
-                         r"\s+--\s|;\s|\s+\(", re.I)
-LEAD_IN_MIN_WORDS = 6
-
-
 _POSSESSIVE = re.compile(r"\b([A-Z][\w-]*)['’]s?(?=\s)")
 
 
@@ -368,23 +360,30 @@ def _new_words(line: str, source: str) -> list[str]:
     possessives of names it does not have ("Stephanie March's wife" from "Stephanie March, ... his wife"):
     a possessive states a relation."""
     have = {verb_lemma(source[t.start:t.end]) for t in tokens(source)}
-    stems = {w[:5] for w in have if len(w) >= 5}
     new = [line[t.start:t.end] for t in tokens(line) if t.norm not in STOPWORDS and not t.norm.isdigit()
-           and verb_lemma(line[t.start:t.end]) not in have and not (len(t.norm) >= 5 and t.norm[:5] in stems)]
+           and verb_lemma(line[t.start:t.end]) not in have and not shares_stem(t.norm, have)]
     owned = {m.group(1) for m in _POSSESSIVE.finditer(source)}
     return new + [m.group(0) for m in _POSSESSIVE.finditer(line) if m.group(1) not in owned]
 
 
+LEAD_IN_MIN_WORDS = 6  # a shortened source sentence keeps at least this many words
 _ASIDE = re.compile(r"\s*\([^()]{0,120}\)|\s+[–—-]{1,2}\s[^–—]{0,120}?\s[–—-]{1,2}(?=\s)|"
                     r",\s+(?:who|whom|whose|which|on|in|at|during|after|before|with|for)\s[^,;]{0,120},(?=\s)|"
                     r"^(?:according to [^,]{0,60}|[^,]{0,40}\bsaid),\s+", re.I)
 
 
 def without_asides(sentence: str) -> str:
-    """The sentence without its asides: brackets, dashed inserts, ", who/which ...," clauses and a leading
-    "According to X," (what is left says the same thing, shorter)."""
+    """The sentence without its asides: brackets, dashed inserts, ", who/which ...," and ", on/in/with ...,"
+    clauses and a leading "According to X," (what is left says the same thing, shorter)."""
     out = _ASIDE.sub("", sentence).strip()
     return out[:1].upper() + out[1:] if len(out.split()) >= LEAD_IN_MIN_WORDS else sentence
+
+
+# where a sentence may end early without changing what its first part says: before an attribution, an
+# aside or a following clause (", according to reports", ", who ...", " – ... –", "; ...")
+_CLAUSE_END = re.compile(r",\s+(?:according to|who|whom|whose|which|where|when|as|after|before|while|with|but|"
+                         r"although|though|because|including|police said|officials said|a court)\b|\s+[–—]\s|"
+                         r"\s+--\s|;\s|\s+\(", re.I)
 
 
 def _lead_in(sentence: str, upto: int) -> str:

@@ -84,12 +84,12 @@ def about(question: str, sentence: str, weights: TermWeights, context: str = "")
     here = {t.norm for t in tokens(sentence)}
     near = {t.norm for t in tokens(context)}
     total = sum(weights.weight(t) for t in terms)
-    got = sum(weights.weight(t) * (1.0 if t in here or _prefix_match(t, here) else 0.5 if t in near else 0.0)
+    got = sum(weights.weight(t) * (1.0 if t in here or shares_stem(t, here) else 0.5 if t in near else 0.0)
               for t in terms)
     return got / total
 
 
-def _prefix_match(term: str, words: set[str]) -> bool:
+def shares_stem(term: str, words: set[str]) -> bool:
     """Loose morphology: "request" ~ "requested", "invasion" ~ "invade" (a shared stem of 5+ letters)."""
     if len(term) < 5:
         return False
