@@ -416,11 +416,13 @@ def base_parser(description: str, limit_default: int | None, limit_help: str,
 
 
 def setup_logging(verbose: bool) -> None:
-    """Quiet libraries; qa_bot INFO logs only with --verbose."""
+    """Quiet libraries; qa_bot's logs, with the reasons for each answer (DEBUG), only with --verbose."""
     import logging
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if verbose:
+        logging.getLogger("qa_bot").setLevel(logging.DEBUG)
     for noisy in ("httpx", "urllib3", "transformers", "faiss"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

@@ -193,7 +193,7 @@ class Answerer:
         hits = self.index.search(question, self.config.top_k, ids, self.config.hybrid_weight)
         if not leans_on_history(question, [h.passage.text for h in hits], self.config.follow_up_evidence):
             return question, hits
-        log.info("Follow-up: %r", question)
+        log.debug("Follow-up: %r", question)
         convo = "\n".join(f"User: {q}\nAssistant: {a}" for q, a in pairs)
         messages = [
             {"role": "system", "content": CONDENSE_PROMPT},
@@ -206,7 +206,7 @@ class Answerer:
             # the model answered or rambled instead of rewriting: keep the question with its context
             last_q, last_a = pairs[-1]
             rewritten = f"{question} (follows: {last_q} {last_a[:200]})"
-        log.info("Follow-up %r -> %r", question, rewritten)
+        log.debug("Follow-up %r -> %r", question, rewritten)
         return rewritten, None
 
     @staticmethod
@@ -365,7 +365,7 @@ class Answerer:
             if answer.found:
                 yield answer.answer
             elif kept:
-                log.info("Whole-article reply %r refused: trying excerpts", raw)
+                log.debug("Whole-article reply %r refused: trying excerpts", raw)
         if answer is None or (not answer.found and kept):
             blocks = self.select(standalone, hits)
             raw = yield from self._generate(self.prompt(standalone, blocks)[0], None, timings, t0, show=False)
@@ -404,14 +404,14 @@ class Answerer:
         ahead (a one-article library, or an article just added, is asked)."""
         dense = max(h.dense for h in hits)
         lexical = question_evidence(question, [h.passage.text for h in hits]).support
-        log.info("Evidence for %r: best dense %.3f, key terms %.2f", question, dense, lexical)
+        log.debug("Evidence for %r: best dense %.3f, key terms %.2f", question, dense, lexical)
         if dense < self.config.min_dense and lexical < 0.5:
-            log.info("Abstaining: best dense %.3f, key terms %.2f", dense, lexical)
+            log.debug("Abstaining: best dense %.3f, key terms %.2f", dense, lexical)
             return True
         several = len({h.passage.article_id for h in hits}) > 1
         if dense < self.config.weak_dense and lexical < self.config.weak_terms and several \
                 and not self.is_read_ahead(hits[0].passage.article_id):
-            log.info("Abstaining: best dense %.3f and key terms %.2f, both weak", dense, lexical)
+            log.debug("Abstaining: best dense %.3f and key terms %.2f, both weak", dense, lexical)
             return True
         return False
 
@@ -477,13 +477,13 @@ class Answerer:
         found = [s for s in supports if self._accepts(s)]
         if not found:
             near = max(supports, key=lambda s: (s.coverage, s.fit), default=None)
-            log.info("No sentence supports %r for %r%s", text, question, "" if near is None else
+            log.debug("No sentence supports %r for %r%s", text, question, "" if near is None else
                      f" (nearest: coverage {near.coverage:.2f}, about {near.fit:.2f} vs {near.rival:.2f}, "
                      f"kind {near.type_ok})")
             return Answer(NOT_FOUND_MESSAGE, False)
         best = max(found, key=lambda s: s.rank(id(s.block) in cited_blocks))
         article = self.index.articles[best.block.hit.passage.article_id].text
-        log.info("Answer %r: its sentence is %.2f about the question (the most about it: %.2f)",
+        log.debug("Answer %r: its sentence is %.2f about the question (the most about it: %.2f)",
                  article[best.start:best.end], best.fit, best.rival)
         if _DEFINITION.match(question):  # "Who is X?" -> "Los Angeles water boss", not the clause after it
             head = _RELATIVE.match(article, best.start, best.end)
@@ -532,7 +532,7 @@ class Answerer:
         messages = [{"role": "system", "content": QUOTE_PROMPT},
                     {"role": "user", "content": f"Sentence: {sentence}\n\nQuestion: {question}"}]
         raw = self.generator(messages, max_new_tokens=self.config.answer_max_tokens)
-        log.info("Quote from %r: %r", sentence[:80], raw)
+        log.debug("Quote from %r: %r", sentence[:80], raw)
         return self._judge(raw, [_Block(block.hit, [span])], question, shorten=False)
 
     def _block_text(self, block: _Block) -> str:

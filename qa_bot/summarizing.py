@@ -263,19 +263,19 @@ class Summarizer:
         cite = [SentenceSource(article.id, k.start, k.end) for k in sources]
         share, source, upto = _in_order(text, sources)
         if share < UNRELATED_MAX:
-            log.info("Summary line %r restates none of its key sentences (%.2f in order): dropped", text, share)
+            log.debug("Summary line %r restates none of its key sentences (%.2f in order): dropped", text, share)
             return None
         new = _new_words(text, source_text)
         if (share < IN_ORDER_MIN or new) and not problems:
             lead_in = without_asides(_lead_in(source.text, upto))
-            log.info("Summary line %r rewords its source (%.2f in order, new words %s): replaced by %r",
+            log.debug("Summary line %r rewords its source (%.2f in order, new words %s): replaced by %r",
                      text, share, new, lead_in)
             cite = [SentenceSource(article.id, source.start, source.end)]
             if len(lead_in.split()) > LEFT_OUT_RATIO * len(text.split()) and source.position != key[0].position:
                 return SummarySentence("", cite), False  # the fact costs more words than a summary line has
             return SummarySentence(lead_in, cite), False
         if problems:
-            log.info("Summary line %r disagrees with its source (%s): replaced by it", text, problems)
+            log.debug("Summary line %r disagrees with its source (%s): replaced by it", text, problems)
             return SummarySentence(sources[0].text, cite[:1]), False
         if not text.endswith((".", "!", "?", '"', "”", "’")):
             text += "."
