@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import re
 import threading
+import time
 from types import SimpleNamespace
 from typing import Iterator
 
@@ -157,15 +158,58 @@ def test_limits_messages_and_upload_budget():
     clock.advance(61)
     limits.admit(alice)
 
-    limits.check_upload(alice)
-    limits.record_uploads(alice, 2)
-    with pytest.raises(LimitExceeded, match="Upload limit reached: a session may add 2 articles per hour. "
-                                            "Try again in 60 min"):
-        limits.check_upload(alice)
-    limits.check_upload(bob)
+    with limits.reserve_upload(alice) as upload:
+        upload.settle(2)
+    with pytest.raises(LimitExceeded, match=r"^Upload limit reached: a session may add 2 articles per hour\. "
+                                            r"Try again in 60 min\.$"):
+        limits.reserve_upload(alice)
+    limits.reserve_upload(bob).release()
     clock.advance(3601)
-    limits.check_upload(alice)
+    limits.reserve_upload(alice).release()
     assert (wait_text(0.2), wait_text(59.1), wait_text(125)) == ("1 s", "60 s", "3 min")
+
+
+def test_reservations_hold_a_slot_until_settled():
+    """A reservation takes one slot at once; settling counts the real number instead (0 gives it back,
+    more counts the rest); a reservation left unsettled at the end of its ``with`` block is given back."""
+    from qa_bot.ui.limits import PASSWORD_FAILURES, Client as Who, LimitExceeded, Limits
+
+    clock = FakeClock()
+    limits = Limits(uploads_per_session=3, clock=clock, address_uploads_per_hour=4)
+    alice, bob = Who(session="alice", address="10.0.0.7"), Who(session="bob", address="10.0.0.7")
+    held = [limits.reserve_upload(alice) for _ in range(3)]  # three uploads in flight: the session's budget
+    with pytest.raises(LimitExceeded, match="a session may add 3"):
+        limits.reserve_upload(alice)
+    held[0].release()
+    held[1].settle(0)
+    with limits.reserve_upload(alice):
+        pass  # nothing settled: given back
+    with pytest.raises(RuntimeError), limits.reserve_upload(alice):
+        raise RuntimeError("adding failed")  # given back
+    assert limits.uploads.wait_time(alice.key) == 0 and len(limits.uploads._events[alice.key]) == 1
+    held[2].settle(3)  # one upload added three articles: the slot and two more
+    held[2].settle(5)  # settled once only
+    with pytest.raises(LimitExceeded, match="a session may add 3"):
+        limits.reserve_upload(alice)
+    limits.reserve_upload(bob).settle(1)  # the address's 4th article
+    with pytest.raises(LimitExceeded, match="one address may add 4"):
+        limits.reserve_upload(bob)
+    clock.advance(3600)
+    limits.reserve_upload(alice).release()
+
+    for _ in range(2 * PASSWORD_FAILURES):  # the right password gives its try back, however often
+        with limits.reserve_password_attempt(alice):
+            pass
+    for _ in range(PASSWORD_FAILURES):  # a wrong one keeps it
+        limits.reserve_password_attempt(bob).settle(1)
+    with pytest.raises(LimitExceeded, match=r"^Too many wrong admin passwords: try again in 15 min\.$"):
+        limits.reserve_password_attempt(alice)  # per address: every session of it
+    limits.reserve_password_attempt(Who(session="c", address="10.0.0.8")).release()
+
+    unlimited = Limits(clock=clock)
+    for _ in range(5):
+        unlimited.reserve_upload(alice).settle(10)
+    assert len(unlimited.uploads) == 0
 
 
 def test_client_of_a_request():
@@ -403,10 +447,11 @@ def test_new_sessions_do_not_reset_the_limit_of_their_address():
     with pytest.raises(LimitExceeded, match="from your address"):
         limits.admit(Client(session="s-new", address="10.0.0.7"))
     limits.admit(Client(session="other", address="10.0.0.8"))  # another address has its own budget
-    limits.record_uploads(sessions[0], 1)
-    limits.record_uploads(sessions[1], 1)
-    with pytest.raises(LimitExceeded, match="one address may add 2"):
-        limits.check_upload(sessions[2])
+    limits.reserve_upload(sessions[0]).settle(1)
+    limits.reserve_upload(sessions[1]).settle(1)
+    with pytest.raises(LimitExceeded, match=r"^Upload limit reached: one address may add 2 articles per hour\. "
+                                            r"Try again in 60 min\.$"):
+        limits.reserve_upload(sessions[2])
     clock.advance(61)
     limits.admit(Client(session="s-new", address="10.0.0.7"))  # the window moved on
 
@@ -450,3 +495,138 @@ def test_requests_arriving_together_from_one_address_get_at_most_its_limit(plain
             assert len(admitted) == limit and len(refused) == callers - limit
     finally:
         sys.setswitchinterval(switch)
+
+
+class _Shelf:
+    """Stands in for the Bot behind a Library: adding takes a moment (as indexing does), so requests sent
+    together are all in flight at once; with ``fail`` adding raises."""
+
+    def __init__(self, delay: float = 0.02, fail: bool = False) -> None:
+        self.config = SimpleNamespace(max_article_chars=MAX_ARTICLE)
+        self.delay = delay
+        self.fail = fail
+        self.added: list[str] = []
+        self._lock = threading.Lock()
+
+    def add_articles(self, articles) -> list[str]:
+        time.sleep(self.delay)
+        if self.fail:
+            raise RuntimeError("the index is not available")
+        with self._lock:
+            new = [a.id for a in articles if a.id not in self.added]
+            self.added += new
+        return new
+
+
+def _together(callers: int, call) -> tuple[list[int], list[int]]:
+    """Run ``call(n)`` for n < ``callers`` in threads that all start at once; the (allowed, refused) n."""
+    import sys
+
+    from qa_bot.ui.limits import LimitExceeded
+
+    start = threading.Barrier(callers)
+    allowed: list[int] = []
+    refused: list[int] = []
+
+    def run(n: int) -> None:
+        start.wait()
+        try:
+            call(n)
+            allowed.append(n)
+        except LimitExceeded:
+            refused.append(n)
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads interleave anywhere (see the test above)
+    try:
+        threads = [threading.Thread(target=run, args=(n,)) for n in range(callers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(switch)
+    return allowed, refused
+
+
+@pytest.mark.parametrize("per_address", [False, True], ids=["one-session", "new-sessions"])
+def test_uploads_sent_together_add_at_most_the_limit(per_address):
+    """An upload holds a slot of the budget from its check until it knows how many articles it added:
+    uploads sent together from one session (or from new sessions of one address) add at most the limit,
+    never more because all passed the check before the first was counted."""
+    from qa_bot.ui.limits import Client as Who, Limits
+    from qa_bot.ui.service import Library
+
+    limit, callers = 3, 16
+    for _ in range(5):
+        shelf = _Shelf()
+        limits = Limits(uploads_per_session=0 if per_address else limit, clock=FakeClock(),
+                        address_uploads_per_hour=limit if per_address else 0)
+        library = Library(shelf, limits=limits)
+
+        def upload(n: int) -> None:
+            who = Who(session=f"s{n}" if per_address else "s", address="10.0.0.7")
+            library.add_text(article(n), client=who)
+
+        allowed, refused = _together(callers, upload)
+        assert len(shelf.added) == len(allowed) == limit and len(refused) == callers - limit
+
+
+def test_a_failed_or_empty_upload_gives_its_slot_back():
+    """An upload that fails (adding raises, the text or address is refused) or adds nothing new (the article
+    is already there) uses none of the budget."""
+    from qa_bot import IngestError
+    from qa_bot.ui.limits import Client as Who, LimitExceeded, Limits
+    from qa_bot.ui.service import Library
+
+    who = Who(session="s", address="10.0.0.7")
+    limits = Limits(uploads_per_session=1, clock=FakeClock())
+    broken = Library(_Shelf(delay=0, fail=True), limits=limits)
+    for _ in range(3):
+        with pytest.raises(RuntimeError, match="not available"):
+            broken.add_text(article(1), client=who)
+    library = Library(_Shelf(delay=0), limits=limits)
+    with pytest.raises(IngestError, match="too short"):
+        library.add_text("Too short.", client=who)
+    with pytest.raises(IngestError, match="Not a web address"):
+        library.add_url("ftp://example.com/story", client=who)
+    with pytest.raises(ValueError, match="Please enter a web address"):
+        library.add_url("  ", client=who)
+    assert limits.uploads.wait_time(who.key) == 0
+    assert len(library.add_text(article(1), client=who).added) == 1
+    with pytest.raises(LimitExceeded, match="a session may add 1"):
+        library.add_text(article(2), client=who)
+
+    again = Library(library.bot, limits=Limits(uploads_per_session=1, clock=FakeClock()))
+    for _ in range(3):  # article 1 is there already
+        assert again.add_text(article(1), client=who).existing
+    assert len(again.add_text(article(2), client=who).added) == 1
+
+
+def test_wrong_passwords_sent_together_get_at_most_the_allowed_tries(monkeypatch):
+    """A password check holds one of the address's wrong-password tries until it knows the answer: guesses
+    sent together (each from a new session) get at most PASSWORD_FAILURES tries, the rest are refused
+    without being checked."""
+    import hmac
+
+    from qa_bot.ui import service
+    from qa_bot.ui.limits import PASSWORD_FAILURES, Client as Who, Limits
+    from qa_bot.ui.service import AdminPasswordError, Library
+
+    def slow_compare(given: bytes, expected: bytes) -> bool:
+        time.sleep(0.002)  # comparing takes a moment (as a slow hash would), so guesses are all in flight
+        return hmac.compare_digest(given, expected)
+
+    monkeypatch.setattr(service, "hmac", SimpleNamespace(compare_digest=slow_compare))
+    callers = 16
+    for _ in range(5):
+        library = Library(_Shelf(), admin_password=PASSWORD, limits=Limits(clock=FakeClock()))
+        tried: list[int] = []
+
+        def guess(n: int) -> None:
+            with pytest.raises(AdminPasswordError, match="Wrong admin password"):
+                library.remove("some-id", password=f"guess {n}", client=Who(session=f"s{n}", address="203.0.113.9"))
+            tried.append(n)
+
+        allowed, refused = _together(callers, guess)
+        assert len(tried) == len(allowed) == PASSWORD_FAILURES and len(refused) == callers - PASSWORD_FAILURES

@@ -5,6 +5,8 @@ A client is a Gradio session (a browser tab, a ``gradio_client.Client``) or, for
 (``/gradio_api/call/...``, where every call is otherwise a session of its own), the caller's address.
 Counting uses sliding windows (thread-safe, with an injectable clock for tests). A refused request
 raises :class:`LimitExceeded` (a ``ValueError`` with the message for the user) before anything is done.
+Budgets whose count is known only afterwards (articles added, wrong passwords) are reserved before the action
+and settled after it (:class:`Reservation`), so that requests sent together cannot all pass the check first.
 """
 from __future__ import annotations
 
@@ -106,6 +108,35 @@ class SlidingWindowLimiter:
             self._prune(now)
             self._recent(key, now).extend([now] * count)
 
+    def hold(self, key: str) -> float | None:
+        """Record one provisional event for ``key`` and return its time, to :meth:`settle` later (None: no
+        limit, nothing recorded). The caller checks :meth:`wait_time` first, under a lock of its own."""
+        if self.limit <= 0:
+            return None
+        with self._lock:
+            now = self.clock()
+            self._prune(now)
+            self._recent(key, now).append(now)
+            return now
+
+    def settle(self, key: str, held: float | None, count: int) -> None:
+        """Replace the event :meth:`hold` recorded at ``held`` by ``count`` events now (0: just drop it).
+
+        One step under the lock, so that no check in between sees the held slot free before the real
+        count is in. A held event that has left the window meanwhile is already gone."""
+        if self.limit <= 0:
+            return
+        with self._lock:
+            now = self.clock()
+            self._prune(now)
+            events = self._recent(key, now)
+            if held is not None:
+                try:
+                    events.remove(held)  # events at the same time are alike: any one of them will do
+                except ValueError:
+                    pass
+            events.extend([now] * max(count, 0))
+
     def __len__(self) -> int:
         """How many keys are tracked."""
         return len(self._events)
@@ -147,8 +178,36 @@ class Client:
 LOCAL = Client()
 
 
+class Reservation:
+    """A slot of a budget, held by one request from its check until it knows what to count.
+
+    :meth:`settle` counts the real number in place of the slot (0 releases it). As a context manager, a
+    reservation not settled by the end of the block (the action failed, or counted nothing) is released."""
+
+    def __init__(self, settle: Callable[[int], None]) -> None:
+        self._settle = settle
+        self.settled = False
+
+    def settle(self, count: int) -> None:
+        """Count ``count`` events instead of the held slot (0: release it); later calls do nothing."""
+        if not self.settled:
+            self.settled = True
+            self._settle(count)
+
+    def release(self) -> None:
+        """Give the slot back: the request counted nothing."""
+        self.settle(0)
+
+    def __enter__(self) -> "Reservation":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+
 class Limits:
-    """The per-client budgets of one server: requests per minute and articles added per hour."""
+    """The per-client budgets of one server: requests per minute, articles added per hour and wrong admin
+    passwords per quarter of an hour."""
 
     def __init__(self, requests_per_minute: int = 0, uploads_per_session: int = 0,
                  clock: Clock = time.monotonic, *, address_requests_per_minute: int = 0,
@@ -160,7 +219,7 @@ class Limits:
         self.address_requests = SlidingWindowLimiter(address_requests_per_minute, MINUTE, clock)
         self.address_uploads = SlidingWindowLimiter(address_uploads_per_hour, UPLOAD_WINDOW, clock)
         self.password_failures = SlidingWindowLimiter(PASSWORD_FAILURES, PASSWORD_WINDOW, clock)
-        self._admitting = threading.Lock()
+        self._lock = threading.Lock()  # every check with the count or reservation that follows it
 
     def admit(self, client: Client) -> None:
         """Count one request of ``client``, or refuse it when the client or its address is over its rate.
@@ -168,7 +227,7 @@ class Limits:
         Both checks and both records are one step under a lock: otherwise requests arriving together
         (one address, many sessions or plain HTTP calls) could all pass the checks before any was
         counted, and get past the limit."""
-        with self._admitting:
+        with self._lock:
             wait = self.requests.wait_time(client.key)
             if wait > 0:
                 raise LimitExceeded(f"Too many requests: try again in {wait_text(wait)}.", wait)
@@ -179,29 +238,46 @@ class Limits:
             self.requests.record(client.key)
             self.address_requests.record(client.address_key)
 
-    def check_upload(self, client: Client) -> None:
-        """Refuse before adding anything when ``client`` (or its address) has added its share of articles."""
-        wait = self.uploads.wait_time(client.key)
-        if wait > 0:
-            raise LimitExceeded(f"Upload limit reached: a session may add {self.uploads.limit} articles per hour. "
-                                f"Try again in {wait_text(wait)}.", wait)
-        wait = self.address_uploads.wait_time(client.address_key)
-        if wait > 0:
-            raise LimitExceeded(f"Upload limit reached: one address may add {self.address_uploads.limit} articles "
-                                f"per hour. Try again in {wait_text(wait)}.", wait)
+    def _reserve(self, *slots: tuple[SlidingWindowLimiter, str]) -> Reservation:
+        """Hold one event in each (limiter, key); call with the lock held, after checking them."""
+        held = [(limiter, key, limiter.hold(key)) for limiter, key in slots]
 
-    def record_uploads(self, client: Client, count: int) -> None:
-        self.uploads.record(client.key, count)
-        self.address_uploads.record(client.address_key, count)
+        def settle(count: int) -> None:
+            with self._lock:
+                for limiter, key, stamp in held:
+                    limiter.settle(key, stamp, count)
 
-    def check_password_attempts(self, client: Client) -> None:
-        """Refuse admin actions from an address that gave too many wrong passwords lately."""
-        wait = self.password_failures.wait_time(f"address:{client.address or 'local'}")
-        if wait > 0:
-            raise LimitExceeded(f"Too many wrong admin passwords: try again in {wait_text(wait)}.", wait)
+        return Reservation(settle)
 
-    def record_password_failure(self, client: Client) -> None:
-        self.password_failures.record(f"address:{client.address or 'local'}")
+    def reserve_upload(self, client: Client) -> Reservation:
+        """Hold one article of the upload budget of ``client`` and of its address before adding anything, or
+        refuse when either is used up; settle it to the number of articles actually added.
+
+        The check and the hold are one step under the lock, and the slot stays taken until settled: the
+        count is only known once the articles are added, and without the hold uploads sent together could
+        all pass the check before any was counted."""
+        with self._lock:
+            wait = self.uploads.wait_time(client.key)
+            if wait > 0:
+                raise LimitExceeded(f"Upload limit reached: a session may add {self.uploads.limit} articles per "
+                                    f"hour. Try again in {wait_text(wait)}.", wait)
+            wait = self.address_uploads.wait_time(client.address_key)
+            if wait > 0:
+                raise LimitExceeded(f"Upload limit reached: one address may add {self.address_uploads.limit} "
+                                    f"articles per hour. Try again in {wait_text(wait)}.", wait)
+            return self._reserve((self.uploads, client.key), (self.address_uploads, client.address_key))
+
+    def reserve_password_attempt(self, client: Client) -> Reservation:
+        """Hold one of the wrong-password tries of ``client``'s address before checking a password, or refuse
+        when they are used up; settle it to 1 for a wrong password, release it otherwise.
+
+        Checked and held in one step for the same reason as :meth:`reserve_upload`: guesses sent together
+        would otherwise all be tried before the first wrong one was counted."""
+        with self._lock:
+            wait = self.password_failures.wait_time(client.address_key)
+            if wait > 0:
+                raise LimitExceeded(f"Too many wrong admin passwords: try again in {wait_text(wait)}.", wait)
+            return self._reserve((self.password_failures, client.address_key))
 
 
 class BodySizeLimit:

@@ -21,7 +21,7 @@ from ..bot import Bot
 from ..streaming import final
 from ..summarizing import LENGTHS, Summary
 from .intents import SummaryRequest
-from .limits import LOCAL, Client, Limits
+from .limits import LOCAL, Client, Limits, Reservation
 
 log = logging.getLogger(__name__)
 
@@ -183,56 +183,59 @@ class Library:
 
     # ---- writing ------------------------------------------------------------------------------
     def _check_writable(self, password: str, client: Client) -> None:
-        """Refuse writes on a read-only server and, when an admin password is set, without it."""
+        """Refuse writes on a read-only server and, when an admin password is set, without it. The check
+        holds one of the address's wrong-password tries: kept when the password is wrong, released when it
+        is right (or none was given), so guesses sent together cannot get more tries than allowed."""
         if self.read_only:
             raise ReadOnlyError()
         if not self._admin_password:
             return
-        self.limits.check_password_attempts(client)
-        given = (password or "").encode()
-        if not hmac.compare_digest(given, self._admin_password.encode()):
-            if given:
-                self.limits.record_password_failure(client)
-                log.warning("Wrong admin password from %s", client.address or "a local caller")
-            raise AdminPasswordError(bool(given))
+        with self.limits.reserve_password_attempt(client) as attempt:
+            given = (password or "").encode()
+            if not hmac.compare_digest(given, self._admin_password.encode()):
+                if given:
+                    attempt.settle(1)
+                    log.warning("Wrong admin password from %s", client.address or "a local caller")
+                raise AdminPasswordError(bool(given))
 
-    def _adding(self, password: str, client: Client) -> None:
-        """Checks before adding articles: may write, and has not added its share yet."""
+    def _adding(self, password: str, client: Client) -> Reservation:
+        """Checks before adding articles (may write, has not added its share yet); returns the upload slot
+        held meanwhile, for ``with``: :meth:`_add` settles it, and it is released if adding fails first."""
         self._check_writable(password, client)
-        self.limits.check_upload(client)
+        return self.limits.reserve_upload(client)
 
-    def _add(self, articles: Sequence[Article], client: Client) -> AddResult:
+    def _add(self, articles: Sequence[Article], upload: Reservation) -> AddResult:
         added_ids = set(self.bot.add_articles(articles))
         result = AddResult([a for a in articles if a.id in added_ids], [a for a in articles if a.id not in added_ids])
-        self.limits.record_uploads(client, len(result.added))
+        upload.settle(len(result.added))
         log.info("Added %d article(s), %d already present", len(result.added), len(result.existing))
         return result
 
     def add_text(self, text: str, title: str = "", *, password: str = "", client: Client = LOCAL) -> AddResult:
         """Add pasted text as one article."""
-        self._adding(password, client)
-        config = self.bot.config
-        return self._add([make_article(text, title=(title or "").strip(), source="pasted text",
-                                       max_chars=config.max_article_chars)], client)
+        with self._adding(password, client) as upload:
+            config = self.bot.config
+            return self._add([make_article(text, title=(title or "").strip(), source="pasted text",
+                                           max_chars=config.max_article_chars)], upload)
 
     def add_url(self, url: str, *, password: str = "", client: Client = LOCAL) -> AddResult:
         """Fetch a web page (or PDF) and add its article."""
-        self._adding(password, client)
-        url = (url or "").strip()
-        if not url:
-            raise ValueError("Please enter a web address (http:// or https://).")
-        if not re.match(r"^https?://", url, re.I):
-            if re.match(r"^[a-z][a-z0-9+.-]*:", url, re.I) and not re.match(r"^[^:/]+:\d", url):
-                raise IngestError(f"Not a web address: {url!r} (use http:// or https://).")
-            url = "https://" + url  # "example.com/story" or "example.com:8080/story"
-        return self._add(self.bot.load(url), client)
+        with self._adding(password, client) as upload:
+            url = (url or "").strip()
+            if not url:
+                raise ValueError("Please enter a web address (http:// or https://).")
+            if not re.match(r"^https?://", url, re.I):
+                if re.match(r"^[a-z][a-z0-9+.-]*:", url, re.I) and not re.match(r"^[^:/]+:\d", url):
+                    raise IngestError(f"Not a web address: {url!r} (use http:// or https://).")
+                url = "https://" + url  # "example.com/story" or "example.com:8080/story"
+            return self._add(self.bot.load(url), upload)
 
     def add_file(self, path: str | Path, name: str = "", *, password: str = "", client: Client = LOCAL) -> AddResult:
         """Add an uploaded .txt, .md, .html or .pdf file; ``name`` is what the user called it."""
-        self._adding(password, client)
-        name = Path(name or path).name
-        articles = [dataclasses.replace(a, source=name) for a in self.bot.load(Path(path))]
-        return self._add(articles, client)
+        with self._adding(password, client) as upload:
+            name = Path(name or path).name
+            articles = [dataclasses.replace(a, source=name) for a in self.bot.load(Path(path))]
+            return self._add(articles, upload)
 
     def remove(self, article_id: str, *, password: str = "", client: Client = LOCAL) -> list[Article]:
         """Remove one article; returns it (empty if it was already gone)."""
