@@ -69,7 +69,8 @@ def main() -> int:
         name, value = item.split("=", 1)
         if not hasattr(summarizing, name):
             raise SystemExit(f"error: qa_bot.summarizing has no {name}")
-        setattr(summarizing, name, type(getattr(summarizing, name))(value))
+        kind = type(getattr(summarizing, name))
+        setattr(summarizing, name, value.lower() in ("1", "true", "yes") if kind is bool else kind(value))
     file, ref_field, _ = DATASETS[args.dataset]
     rows = limited(half(load_jsonl(dataset_path(args, file)), args.half), args.limit)
     config = config_from_args(args)

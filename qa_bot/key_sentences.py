@@ -60,7 +60,7 @@ def key_sentences(text: str, count: int, title: str = "", lead_weight: float = 0
         scored.append(KeySentence(s, e, text[s:e], n, score))
     best: list[KeySentence] = []
     for k in sorted(scored, key=lambda k: -k.score):
-        if len(best) < count and not any(_repeats(k.text, b.text) for b in best):
+        if len(best) < count and not any(repeats(k.text, b.text) for b in best):
             best.append(k)
     return sorted(best, key=lambda k: k.position)
 
@@ -68,7 +68,7 @@ def key_sentences(text: str, count: int, title: str = "", lead_weight: float = 0
 REPEAT_SHARE = 0.8
 
 
-def _repeats(a: str, b: str) -> bool:
+def repeats(a: str, b: str) -> bool:
     """Does one sentence say again what the other says (a caption repeating the story's sentence)? Most
     of the shorter one's words are in the other."""
     wa, wb = set(tokenize(a)), set(tokenize(b))

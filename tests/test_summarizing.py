@@ -76,9 +76,9 @@ SKI = ("Ski resorts busy\n\nSince late November, Scotland's five mountain resort
 
 def test_number_split_by_the_model_is_rejoined_and_not_flagged(tmp_path):
     article = make_article(SKI)
-    summary = Summarizer(ScriptedGenerator("1. Scotland's resorts attracted 373, 782 customers.\n"
-                                           "2. The season was the best in a decade."), tmp_path)(article)
-    assert summary.summary.startswith("Scotland's resorts attracted 373,782 customers.")
+    summary = Summarizer(ScriptedGenerator("1. Scotland's five mountain resorts have attracted 373, 782 customers.\n"
+                                           "2. The season has been the best in a decade."), tmp_path)(article)
+    assert summary.summary.startswith("Scotland's five mountain resorts have attracted 373,782 customers.")
     assert summary.unsupported == []
 
 
@@ -134,13 +134,36 @@ def test_a_reworded_line_is_replaced_by_its_source_up_to_a_clause_end(tmp_path):
     assert summary.checked == 2
 
 
-def test_a_short_reworded_line_whose_source_is_long_is_left_out_unless_it_leads(tmp_path):
-    """'Copeland warned the man' rewords 'told the man to back off'; its faithful form is far longer."""
-    summary = summarise_stabbing(tmp_path, "Copeland and his wife were stabbed during an early-morning argument.",
-                                 "Copeland warned the man.",
-                                 "Copeland is in town to play the Knicks tonight.")
+def test_a_short_reworded_line_whose_source_is_long_is_left_out_for_the_next_key_sentence(tmp_path, monkeypatch):
+    """'Copeland warned the man' rewords 'told the man to back off'; its faithful form is far longer, so
+    the line is left out and the next key sentence takes its place, as written."""
+    import qa_bot.summarizing as summarizing
+
+    lines = ("Copeland and his wife were stabbed during an early-morning argument.", "Copeland warned the man.",
+             "Copeland is in town to play the Knicks tonight.")
+    summary = summarise_stabbing(tmp_path, *lines)
     assert "warned" not in summary.summary and "pulled out a knife" not in summary.summary
-    assert len(summary.sentences) == 2
+    assert [s.text for s in summary.sentences][1:] == [
+        "Police arrested the suspect at the scene and took him to a nearby precinct for questioning.",
+        "Copeland is in town to play the Knicks tonight."]
+    assert summary.checked == 2
+    monkeypatch.setattr(summarizing, "FILL_IN", False)
+    assert len(summarise_stabbing(tmp_path / "lean", *lines).sentences) == 2
+
+
+def test_a_line_written_as_a_headline_is_replaced_by_its_source():
+    """Words of the source in its order, but the articles before kept words dropped: not a sentence to trust."""
+    from qa_bot.summarizing import _headline
+
+    source = ("A Darwin woman has become a TV sensation in the Philippines, earning a legion of adoring fans in "
+              "southeast Asia and an award nomination.")
+    assert _headline("Darwin woman TV sensation Philippines fans Southeast Asia award nomination.", source)
+    assert not _headline("A Darwin woman has become a TV sensation in the Philippines.", source)
+    # no article dropped, but the function words are: "were", "to", "in", "on"
+    assert _headline("Police called Boonies Bar Tampa Saturday.",
+                     "Police were called to Boonies Bar in Tampa on Saturday after a woman refused to leave.")
+    assert not _headline("Scotland's five resorts have attracted 373,782 customers.",
+                         "Since November, Scotland's five mountain resorts have attracted 373,782 customers.")
 
 
 def test_a_line_with_words_its_source_lacks_is_replaced(tmp_path):
@@ -167,6 +190,8 @@ def test_asides_are_cut_from_a_replacement():
     assert without_asides("According to police, Mr Docherty hired the victim to lay concrete.") == \
         "Mr Docherty hired the victim to lay concrete."
     assert without_asides("Short (very).") == "Short (very)."  # too little left: kept whole
+    place = "McHenry found herself in the news, after a video showed her at a tow company in Arlington, Virginia."
+    assert without_asides(place) == place  # the comma of "Arlington, Virginia" does not close an aside
 
 
 def test_a_sentence_repeated_by_a_caption_is_one_key_sentence():
