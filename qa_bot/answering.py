@@ -15,7 +15,7 @@ from .extract import best_span, expand_number_unit, trim_to_answer, whole_words
 from .followup import evidence as question_evidence
 from .followup import leans_on_history
 from .grounding import is_instruction, restore_numbers, says_not_found
-from .verify import TermWeights, about, key_terms, type_matches
+from .verify import TermWeights, about, key_terms, type_matches, typed_phrase
 from .index import Hit, PassageIndex
 from .lexical import tokenize
 from .streaming import final
@@ -358,9 +358,9 @@ class Answerer:
             # has no better excerpts, so a refused reply is corrected by quoting instead.
             messages, head, blocks, kept = whole
             raw = yield from self._generate(messages, head, timings, t0, show=False)
-            answer = self._judge(raw, blocks, standalone)
-            if not answer.found and not kept and not says_not_found(raw):
-                answer = self._quote(standalone, blocks)
+            answer = self._judge(raw, blocks, standalone, own=True)
+            if not answer.found and not kept:
+                answer = self._quote(standalone, blocks, own=True, recheck=says_not_found(raw))
             answer.context = "article"
             if answer.found:
                 yield answer.answer
@@ -369,9 +369,9 @@ class Answerer:
         if answer is None or (not answer.found and kept):
             blocks = self.select(standalone, hits)
             raw = yield from self._generate(self.prompt(standalone, blocks)[0], None, timings, t0, show=False)
-            answer = self._judge(raw, blocks, standalone)
-            if not answer.found and not says_not_found(raw):
-                answer = self._quote(standalone, blocks)
+            answer = self._judge(raw, blocks, standalone, own=whole is not None)
+            if not answer.found:
+                answer = self._quote(standalone, blocks, own=whole is not None, recheck=says_not_found(raw))
             if answer.found:
                 yield answer.answer
         timings["generate_s"] = time.perf_counter() - t2
@@ -452,13 +452,22 @@ class Answerer:
             support.rival = rival
         return out
 
-    def _accepts(self, support: _Support) -> bool:
+    def _accepts(self, support: _Support, own: bool = False) -> bool:
         """A span covering the reply, in a sentence about the question (not far less so than the sentence
-        most about it: "Biden" in a sentence with "call" loses to "The call, requested by Russian officials")."""
-        return (support.coverage >= self.config.min_span_coverage and support.fit >= self.config.min_about
-                and support.fit >= support.rival - self.config.about_margin and support.type_ok is not False)
+        most about it: "Biden" in a sentence with "call" loses to "The call, requested by Russian officials").
 
-    def _judge(self, raw: str, blocks: list[_Block], question: str = "", shorten: bool = True) -> Answer:
+        ``own``: the question went to one article (read ahead, or the only one retrieved). When none of
+        its sentences holds the question's key terms (the question is worded unlike the article: "What
+        occupation did the stranger have?" for "... a graduate student ..."), there is no sentence more
+        about it to lose to, and a reply quoted word for word from the article is taken."""
+        if support.coverage < self.config.min_span_coverage or support.type_ok is False \
+                or support.fit < support.rival - self.config.about_margin:
+            return False
+        return support.fit >= self.config.min_about or (
+            own and support.verbatim and support.coverage >= 1.0 and support.rival < self.config.min_about)
+
+    def _judge(self, raw: str, blocks: list[_Block], question: str = "", shorten: bool = True,
+               own: bool = False) -> Answer:
         """Turn the model's raw reply into an extracted, verified Answer, or an abstention.
 
         The answer shown is a span of a sentence the model read; that sentence must hold the question's
@@ -474,7 +483,7 @@ class Answerer:
         if _YES_NO.match(question) and re.match(r"^\s*(yes|no)\b", text, re.I):
             return self._yes_no(text, blocks, question)
         supports = self.supports(text, blocks, question, full)
-        found = [s for s in supports if self._accepts(s)]
+        found = [s for s in supports if self._accepts(s, own)]
         if not found:
             near = max(supports, key=lambda s: (s.coverage, s.fit), default=None)
             log.debug("No sentence supports %r for %r%s", text, question, "" if near is None else
@@ -494,7 +503,7 @@ class Answerer:
         if shorten and ((_FACTOID.match(question) and words > FACTOID_WORDS)
                         or (_WHAT.match(question) and words > WHAT_WORDS)):
             # "Who took a tight grip?" -> not the whole sentence but the name in it
-            short = self._quote_from(full, best.block, best.sentence)
+            short = self._quote_from(full, best.block, best.sentence, own)
             if short.found and len(short.answer.split()) < len(answer.answer.split()) \
                     and key_terms(short.answer) - key_terms(full):
                 return short  # shorter, and not only the question's own words ("Who is X?" -> "X")
@@ -510,9 +519,13 @@ class Answerer:
         support = _Support(block, (s, e), s, e, 1.0, 1.0, True, None)
         return Answer(text.split()[0].strip(",.").capitalize(), True, [self._source(support)])
 
-    def _quote(self, question: str, blocks: list[_Block]) -> Answer:
+    def _quote(self, question: str, blocks: list[_Block], own: bool = False, recheck: bool = False) -> Answer:
         """Ask again, constrained to quote the sentence most about the question; the reply must be a
-        span of that sentence. Corrects a reply no sentence supported (or abstains)."""
+        span of that sentence. Corrects a reply no sentence supported (or abstains).
+
+        ``recheck``: the model found no answer; ask only when one sentence holds most of the question's
+        key terms (``recheck_about``): the model misses answers worded unlike the question ("Fewer than
+        one in 50 students" for "How many said they smoked?") but quotes them from that one sentence."""
         sentences = self._sentences(blocks)
         if not sentences:
             return Answer(NOT_FOUND_MESSAGE, False)
@@ -521,19 +534,29 @@ class Answerer:
         scored = [(about(asked, t, weights, f"{sentences[n - 1][2] if n else ''} {b.hit.title}"), n)
                   for n, (b, _, t) in enumerate(sentences)]
         score, n = max(scored)
-        if score < self.config.min_about:
+        if score < (self.config.recheck_about if recheck else self.config.min_about):
             return Answer(NOT_FOUND_MESSAGE, False)
         block, span, _ = sentences[n]
-        return self._quote_from(question, block, span)
+        return self._quote_from(question, block, span, own, recheck)
 
-    def _quote_from(self, question: str, block: _Block, span: tuple[int, int]) -> Answer:
+    def _quote_from(self, question: str, block: _Block, span: tuple[int, int], own: bool = False,
+                    recheck: bool = False) -> Answer:
         """The model's shortest phrase of one sentence answering the question, checked like any reply."""
         sentence = self.index.articles[block.hit.passage.article_id].text[span[0]:span[1]]
         messages = [{"role": "system", "content": QUOTE_PROMPT},
                     {"role": "user", "content": f"Sentence: {sentence}\n\nQuestion: {question}"}]
         raw = self.generator(messages, max_new_tokens=self.config.answer_max_tokens)
         log.debug("Quote from %r: %r", sentence[:80], raw)
-        return self._judge(raw, [_Block(block.hit, [span])], question, shorten=False)
+        answer = self._judge(raw, [_Block(block.hit, [span])], question, shorten=False, own=own)
+        typed = typed_phrase(_asked(question), sentence) if not answer.found and (own or not recheck) else None
+        if typed is not None:
+            # the model would not quote, but the sentence about the question holds one phrase of the kind
+            # asked ("Fewer than one in 50 students ..." for "How many said they smoked?"): that phrase,
+            # checked like a reply. Not after the model found nothing among several articles (abstention).
+            phrase = sentence[typed[0]:typed[1]]
+            log.debug("Typed phrase of %r: %r", sentence[:80], phrase)
+            answer = self._judge(phrase, [_Block(block.hit, [span])], question, shorten=False, own=own)
+        return answer
 
     def _block_text(self, block: _Block) -> str:
         return block.text(self.index.articles[block.hit.passage.article_id].text)

@@ -89,6 +89,9 @@ class Config:
                             "source sentence (or the one before it) must hold")
     about_margin: float = _opt(0.3, "an answer's source sentence may be this much less about the question than "
                                "the sentence most about it, no more (catches swapped roles)")
+    recheck_about: float = _opt(0.5, "when the model finds no answer, it is asked once more to quote the sentence "
+                                "most about the question if that sentence holds this share of its key terms "
+                                "(above 1: never)")
     min_span_coverage: float = _opt(0.5, "share of a reply's informative words its source span must hold")
     follow_up_evidence: float = _opt(0.6, "a question whose key terms the library places below this leans on "
                                      "the conversation and is rewritten from it")

@@ -173,7 +173,12 @@ _OPENING = {"”": "“", "’": "‘"}
 def whole_words(text: str, start: int, end: int, asked: frozenset[str] | set[str] = frozenset()) -> tuple[int, int]:
     """Widen a span to whole hyphenated words ("4,900-square" -> "4,900-square-foot") and to the
     opening quote of a quoted word it ends inside ("Grease”-like" -> "“Grease”-like"). A part that is one
-    of the question's ``asked`` words stays out ("Hebrew" of "Hebrew-language" for "What language ...?")."""
+    of the question's ``asked`` words stays out ("Hebrew" of "Hebrew-language" for "What language ...?").
+    A span never starts or ends inside a word ("1850" -> "1850s")."""
+    while 0 < end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
+        end += 1
+    while 0 < start < len(text) and text[start - 1].isalnum() and text[start].isalnum():
+        start -= 1
     while end < len(text) - 1 and text[end] in "-‐" and text[end + 1].isalnum():
         m = re.match(r"[\w’'.,]*\w", text[end + 1:])
         part = text[end + 1:end + 1 + (m.end() if m else 0)]

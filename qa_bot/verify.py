@@ -20,24 +20,49 @@ _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
 _UNIT = (r"(?:second|minute|hour|day|week|month|year|decade|centur(?:y|ie))s?")
 ANSWER_TYPES: list[tuple[re.Pattern, re.Pattern]] = [
-    (re.compile(r"^\s*how (long|much time)\b", re.I),
+    (re.compile(r"^\s*how (long|much time)\b(?! ago)", re.I),
      re.compile(rf"(\d|\b(a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|"
                 rf"several|few|many|half an?))[- ]{_UNIT}\b", re.I)),
     (re.compile(r"^\s*how (many|much|old|far|big|tall)\b|\bwhat (number|percentage|amount)\b", re.I), re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|millions?|"
                 r"billions?|half|halves|thirds?|quarters?|twice|double|triple|percent)\b", re.I)),
-    (re.compile(r"^\s*when\b|\b(what|which) (day|date|year|month|time)\b|\bon which day\b", re.I),
+    (re.compile(r"^\s*when\b|^\s*how long ago\b|\b(what|which) (day|date|year|month|time)\b|\bon which day\b", re.I),
      re.compile(rf"\d|\b{_MONTH}\b|\b{_DAY}\b|\b(today|yesterday|tomorrow|week|month|year|morning|night|ago|earlier|later|spring|summer|autumn|fall|winter)\b", re.I)),
 ]
 _NEGATION = re.compile(r"\b(not|no|never|none|nobody|nothing|neither|nor|without|denied|denies|deny|refused|"
                        r"refuses|failed|fails|broke|n't)\b|n’t\b", re.I)
 
 
+# a leading clause before the question proper: "When cells divide, what happens to their telomeres?" asks
+# "what", not "when"
+_LEADING_CLAUSE = re.compile(r"^\s*(?:when|if|after|before|as|once|while|since|although|though|because)\b[^,?]*,\s*"
+                             r"(?=(?:what|who|whom|whose|which|where|why|how|when)\b)", re.I)
+
+
 def wants_type(question: str) -> re.Pattern | None:
     """The pattern an answer to ``question`` should match (a number, a duration, a date), if any."""
+    question = _LEADING_CLAUSE.sub("", question)
     for asks, answer in ANSWER_TYPES:
         if asks.search(question):
             return answer
     return None
+
+
+def typed_phrase(question: str, sentence: str) -> tuple[int, int] | None:
+    """Offsets of the one phrase of the kind the question wants in the sentence ("One-quarter" for "How
+    many seats ...?", "one in 50"); None when the question's kind is open or the sentence has none or
+    several such phrases (words of that kind one word apart, with no comma between, make one phrase)."""
+    pattern = wants_type(question)
+    if pattern is None:
+        return None
+    groups: list[list[int]] = []
+    for m in pattern.finditer(sentence):
+        gap = sentence[groups[-1][1]:m.start()] if groups else ""
+        year = re.fullmatch(r",\s*", gap) and sentence[m.start():m.start() + 4].isdigit()  # "March 3, 2015"
+        if groups and ((len(gap.split()) <= 1 and not re.search(r"[,;:]", gap)) or year):
+            groups[-1][1] = m.end()
+        else:
+            groups.append([m.start(), m.end()])
+    return (groups[0][0], groups[0][1]) if len(groups) == 1 else None
 
 
 def type_matches(question: str, answer: str) -> bool | None:

@@ -69,9 +69,23 @@ def test_answer_of_the_wrong_kind_is_not_shown(seeded_index, minilm):
 
 
 def test_model_saying_not_found_abstains(seeded_index, minilm):
-    qa = answerer(seeded_index, minilm, "NOT FOUND")
+    # one sentence holds the question's words: the model is asked once more, to quote it, and finds nothing
+    qa = answerer(seeded_index, minilm, "NOT FOUND", "NOT FOUND")
     items = list(qa.stream("How many soldiers has Russia moved near Ukraine?"))
     assert items == [items[-1]] and isinstance(items[-1], Answer) and not items[-1].found
+    assert len(qa.generator.prompts) == 2 and "Sentence:" in qa.generator.prompts[1][-1]["content"]
+
+
+def test_an_answer_the_model_missed_is_quoted_from_the_sentence_holding_the_question(seeded_index, minilm):
+    qa = answerer(seeded_index, minilm, "NOT FOUND", "an estimated 100,000 soldiers")
+    answer = qa("How many soldiers has Russia moved near Ukraine?")
+    assert answer.found and answer.answer == "estimated 100,000"
+
+
+def test_no_second_look_when_no_sentence_holds_most_of_the_question(seeded_index, minilm):
+    qa = answerer(seeded_index, minilm, "NOT FOUND")  # a second call would fail: no reply scripted
+    question = "What did the Ukrainian parliament vote on last spring?"
+    assert not qa(question).found and len(qa.generator.prompts) == 1
 
 
 def test_grounded_answer_has_cited_source_and_highlight(seeded_index, minilm):
@@ -111,7 +125,7 @@ def test_rewrite_that_answers_instead_falls_back_to_context(seeded_index, minilm
 
 
 def test_streamed_text_holds_back_not_found(seeded_index, minilm):
-    qa = answerer(seeded_index, minilm, "NOT FOUND in the excerpts")
+    qa = answerer(seeded_index, minilm, "NOT FOUND in the excerpts", "NOT FOUND")
     pieces = [i for i in qa.stream("How many soldiers has Russia moved near Ukraine?") if isinstance(i, str)]
     assert pieces == []
 
@@ -240,3 +254,42 @@ def test_a_clause_answering_a_what_question_is_asked_again_for_the_phrase(tmp_pa
                                  "across the city [1]", "40,000 trees")
     answer = qa("What did the parks director plant across the city?")
     assert answer.found and answer.answer == "40,000 trees" and len(qa.generator.prompts) == 2
+
+
+def test_a_verbatim_reply_from_the_only_article_stands_when_no_sentence_holds_the_question_words(tmp_path, minilm,
+                                                                                               seed_text):
+    from test_summarizing import SKI
+
+    parks = make_article(
+        "Parks in bloom\n\nThe city's parks are greener than ever. Maria Lopez is the parks director who, since "
+        "2019, has planted 40,000 trees across the city. Residents have welcomed the new shade in summer.")
+    question = "What did locals appreciate during the hot months?"  # no sentence has its words
+    index = PassageIndex(tmp_path / "one", minilm, "all-minilm-l6-v2", minilm.dim)
+    index.add_articles([parks])
+    answer = answerer(index, minilm, "the new shade [1]")(question)
+    assert answer.found and answer.answer == "new shade"
+    # among several articles the same reply has nothing to say it is about the question: refused
+    many = PassageIndex(tmp_path / "many", minilm, "all-minilm-l6-v2", minilm.dim)
+    many.add_articles([parks, make_article(seed_text), make_article(SKI)])
+    qa = Answerer(many, ScriptedGenerator("the new shade [1]", "the new shade"), minilm,
+                  Config(index_dir=many.directory, weak_dense=0.0))
+    assert not qa(question).found
+
+
+def test_a_leading_clause_does_not_set_the_kind_of_answer_wanted():
+    from qa_bot.verify import type_matches
+
+    assert type_matches("When cells divide, what happens to their telomeres?", "they get shorter") is None
+    assert type_matches("If he wins, how many seats will he hold?", "most of them") is False
+    assert type_matches("How long ago does the jail date back to?", "the 1850s") is True
+    assert type_matches("How long ago does the jail date back to?", "the old wing") is False
+
+
+def test_a_number_the_model_will_not_quote_is_taken_from_the_sentence_about_the_question(tmp_path, minilm):
+    index = PassageIndex(tmp_path, minilm, "all-minilm-l6-v2", minilm.dim)
+    index.add_articles([make_article(
+        "School survey\n\nThe survey asked students about their habits. Fewer than one in 50 students reported "
+        "smoking cigarettes. Most said they exercise every week.")])
+    qa = answerer(index, minilm, "4 [1]", "NOT FOUND")  # an unsupported number, then no quote
+    answer = qa("How many students said they smoked cigarettes?")
+    assert answer.found and answer.answer == "one in 50" and len(qa.generator.prompts) == 2

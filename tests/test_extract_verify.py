@@ -82,3 +82,25 @@ def test_fractions_and_multiples_answer_how_many():
     question = "How many entry-level employees does the carmaker employ compared to its rival?"
     assert type_matches(question, "less than half") and type_matches(question, "twice as many")
     assert type_matches(question, "its rival") is False
+
+
+def test_spans_never_end_inside_a_word():
+    from qa_bot.extract import whole_words
+
+    text = "The oldest sections date back to the 1850s, officials said."
+    start = text.index("1850")
+    lo, hi = whole_words(text, start, start + 4)
+    assert text[lo:hi] == "1850s"
+
+
+def test_the_one_phrase_of_the_kind_asked():
+    from qa_bot.verify import typed_phrase
+
+    def phrase(question: str, sentence: str) -> str | None:
+        found = typed_phrase(question, sentence)
+        return found and sentence[found[0]:found[1]]
+
+    assert phrase("How many said they smoked?", "Fewer than one in 50 students reported smoking.") == "one in 50"
+    assert phrase("When did it open?", "It opened on March 3, 2015, to crowds.") == "March 3, 2015"
+    assert phrase("How many came?", "In 2010, 45 people came and 30 left.") is None  # several: no guess
+    assert phrase("Who came?", "In 2010, 45 people came.") is None  # an open kind
