@@ -67,6 +67,8 @@ FACTOID_WORDS = 5  # a factoid answer longer than this is asked again, to quote 
 # at treating erectile dysfunction in men" for "What does the blue pill do?") is asked again the same way
 _WHAT = re.compile(r"^\s*what\b", re.I)
 WHAT_WORDS = 10
+# "how old/long/many ...": the word after "how" names the kind of answer, not the topic ("5-year-old")
+_HOW = re.compile(r"^\s*how\s+\w+", re.I)
 _DEFINITION = re.compile(r"^\s*(?:who|what)\s+(?:is|are|was|were)\b", re.I)
 _RELATIVE = re.compile(r"(.+?)(?:,\s+|\s+)(?:who|which|whose|whom)\b", re.S)
 _YES_NO = re.compile(r"^\s*(is|are|was|were|did|do|does|can|could|has|have|had|will|would|should|may|might)\b", re.I)
@@ -445,7 +447,7 @@ class Answerer:
             # for "Who is the Kremlin spokesman?" -> "Dmitry Peskov")
             a, b = trim_to_answer(article[lo:hi], asked)
             lo, hi = lo + a, lo + b
-            lo, hi = whole_words(article, *expand_number_unit(article, lo, hi), key_terms(asked))
+            lo, hi = whole_words(article, *expand_number_unit(article, lo, hi), key_terms(_HOW.sub("", asked)))
             out.append(_Support(block, (s, e), lo, hi, span.coverage, topical, span.verbatim,
                                 type_matches(asked, article[lo:hi])))
         for support in out:

@@ -154,7 +154,14 @@ def trim_to_answer(span_text: str, question: str) -> tuple[int, int]:
             and verb_lemma(span_text[t.start:t.end]) not in asked_lemmas]
     if not keep:
         return 0, len(span_text)
-    return toks[keep[0]].start, toks[keep[-1]].end
+    last = keep[-1]
+    # a name goes whole, even when the question holds its last part ("Michael Chow" for "Who is Mrs. Chow
+    # married to?")
+    while last + 1 < len(toks) and span_text[toks[last].start:toks[last].start + 1].isupper() \
+            and span_text[toks[last + 1].start:toks[last + 1].start + 1].isupper() \
+            and not span_text[toks[last].end:toks[last + 1].start].strip():
+        last += 1
+    return toks[keep[0]].start, toks[last].end
 
 
 def expand_number_unit(text: str, start: int, end: int) -> tuple[int, int]:

@@ -293,3 +293,12 @@ def test_a_number_the_model_will_not_quote_is_taken_from_the_sentence_about_the_
     qa = answerer(index, minilm, "4 [1]", "NOT FOUND")  # an unsupported number, then no quote
     answer = qa("How many students said they smoked cigarettes?")
     assert answer.found and answer.answer == "one in 50" and len(qa.generator.prompts) == 2
+
+
+def test_the_word_after_how_does_not_keep_a_hyphenated_answer_short(tmp_path, minilm):
+    index = PassageIndex(tmp_path, minilm, "all-minilm-l6-v2", minilm.dim)
+    index.add_articles([make_article(
+        "Family moves\n\nThe Garcia family moved to Denver in May. Their 5-year-old daughter started school "
+        "there this fall. The parents both work at the city hospital.")])
+    answer = answerer(index, minilm, "5-year [1]")("How old is the Garcia daughter?")
+    assert answer.found and answer.answer == "5-year-old"

@@ -104,3 +104,14 @@ def test_the_one_phrase_of_the_kind_asked():
     assert phrase("When did it open?", "It opened on March 3, 2015, to crowds.") == "March 3, 2015"
     assert phrase("How many came?", "In 2010, 45 people came and 30 left.") is None  # several: no guess
     assert phrase("Who came?", "In 2010, 45 people came.") is None  # an open kind
+
+
+def test_a_name_is_not_cut_at_the_question_word_it_ends_with():
+    from qa_bot.extract import trim_to_answer
+
+    span = "Michael Chow"
+    a, b = trim_to_answer(span, "Who is Mrs. Chow married to?")
+    assert span[a:b] == "Michael Chow"
+    span = "Kremlin spokesman Dmitry Peskov"
+    a, b = trim_to_answer(span, "Who is the Kremlin spokesman?")
+    assert span[a:b] == "Dmitry Peskov"
