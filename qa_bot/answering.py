@@ -543,7 +543,8 @@ class Answerer:
 
     def _quote_from(self, question: str, block: _Block, span: tuple[int, int], own: bool = False,
                     recheck: bool = False) -> Answer:
-        """The model's shortest phrase of one sentence answering the question, checked like any reply."""
+        """The model's shortest phrase of one sentence answering the question, checked like any reply; when
+        the model will not quote one, the sentence's single phrase of the kind asked, checked the same way."""
         sentence = self.index.articles[block.hit.passage.article_id].text[span[0]:span[1]]
         messages = [{"role": "system", "content": QUOTE_PROMPT},
                     {"role": "user", "content": f"Sentence: {sentence}\n\nQuestion: {question}"}]
