@@ -430,6 +430,7 @@ class Answerer:
         asked, question = question, topic or question
         sentences = self._sentences(blocks)
         weights = TermWeights.of([t for _, _, t in sentences])
+        topic_words = key_terms(_HOW.sub("", asked))  # a hyphenated answer does not widen into these
         out = []
         rival = 0.0
         for n, (block, (s, e), sentence) in enumerate(sentences):
@@ -447,7 +448,7 @@ class Answerer:
             # for "Who is the Kremlin spokesman?" -> "Dmitry Peskov")
             a, b = trim_to_answer(article[lo:hi], asked)
             lo, hi = lo + a, lo + b
-            lo, hi = whole_words(article, *expand_number_unit(article, lo, hi), key_terms(_HOW.sub("", asked)))
+            lo, hi = whole_words(article, *expand_number_unit(article, lo, hi), topic_words)
             out.append(_Support(block, (s, e), lo, hi, span.coverage, topical, span.verbatim,
                                 type_matches(asked, article[lo:hi])))
         for support in out:

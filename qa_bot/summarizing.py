@@ -340,23 +340,25 @@ def _sources(text: str, key: Sequence[KeySentence], numbered: int | None) -> lis
     return sorted(out, key=lambda k: k.position)
 
 
-def _match_keys(text: str, toks: Sequence[Token]) -> list[str]:
-    return [verb_lemma(text[t.start:t.end]) for t in toks]
+def _aligned(line: str, source: str) -> tuple[list[Token], list[int]]:
+    """The source's words, and the indices (in order) of those the line keeps in the source's order
+    (difflib on verb lemmas: verb forms aside)."""
+    words, have = tokens(line), tokens(source)
+    matcher = difflib.SequenceMatcher(None, [verb_lemma(line[t.start:t.end]) for t in words],
+                                      [verb_lemma(source[t.start:t.end]) for t in have], autojunk=False)
+    return have, [b.b + i for b in matcher.get_matching_blocks() for i in range(b.size)]
 
 
 def _in_order(line: str, sources: Sequence[KeySentence]) -> tuple[float, KeySentence, int]:
     """The share of the line's words that its best source has in the same order (verb forms aside), that
     source, and the character offset in it where the last such content word ends."""
-    words = tokens(line)
-    keys = _match_keys(line, words)
+    count = max(1, len(tokens(line)))
     best: tuple[float, KeySentence, int] = (0.0, sources[0], len(sources[0].text))
     for source in sources:
-        have = tokens(source.text)
-        matcher = difflib.SequenceMatcher(None, keys, _match_keys(source.text, have), autojunk=False)
-        blocks = [b for b in matcher.get_matching_blocks() if b.size]
-        share = sum(b.size for b in blocks) / max(1, len(words))
-        kept = [have[b.b + i] for b in blocks for i in range(b.size)]
-        last = next((t for t in reversed(kept) if t.norm not in STOPWORDS), kept[-1] if kept else None)
+        have, kept = _aligned(line, source.text)
+        share = len(kept) / count
+        last = next((have[j] for j in reversed(kept) if have[j].norm not in STOPWORDS),
+                    have[kept[-1]] if kept else None)
         if share > best[0]:
             best = (share, source, last.end if last else len(source.text))
     return best
@@ -391,16 +393,14 @@ _ARTICLE_WORDS = {"a", "an", "the"}
 def _headline(line: str, source: str) -> bool:
     """Does the line drop an article of its source right before a word it keeps, or most of the function
     words (articles, prepositions, auxiliaries) its source has?"""
-    have, words = tokens(source), tokens(line)
-
     def share(toks: Sequence[Token]) -> float:
         return sum(t.norm in STOPWORDS for t in toks) / max(1, len(toks))
 
-    if share(words) < FUNCTION_WORDS_KEPT * share(have):
+    have, kept = _aligned(line, source)
+    if share(tokens(line)) < FUNCTION_WORDS_KEPT * share(have):
         return True
-    matcher = difflib.SequenceMatcher(None, _match_keys(line, words), _match_keys(source, have), autojunk=False)
-    kept = {b.b + i for b in matcher.get_matching_blocks() for i in range(b.size)}
-    return any(j - 1 not in kept and have[j - 1].norm in _ARTICLE_WORDS for j in kept if j > 0)
+    kept_set = set(kept)
+    return any(j - 1 not in kept_set and have[j - 1].norm in _ARTICLE_WORDS for j in kept if j > 0)
 
 
 LEAD_IN_MIN_WORDS = 6  # a shortened source sentence keeps at least this many words
