@@ -17,7 +17,8 @@ def test_key_sentences_are_lead_biased_and_in_order(seed_text):
 # the seed article's key sentences shortened by deleting words, as the prompt asks
 SEED_LINES = ("1. Biden and Putin spoke about Russian troop build-up near Ukraine.\n"
               "2. Mr Putin responded by warning that such a move could lead to a total severance of relations.\n"
-              "3. Mr Putin had told Mr Biden that Russia would act as the US would.")
+              "3. Mr Putin had told Mr Biden that Russia would act as the US would if offensive weapons were "
+              "stationed near US borders.")
 
 
 def test_every_summary_sentence_cites_its_source_and_is_cached(tmp_path, seed_text):
@@ -164,6 +165,25 @@ def test_a_line_written_as_a_headline_is_replaced_by_its_source():
                      "Police were called to Boonies Bar in Tampa on Saturday after a woman refused to leave.")
     assert not _headline("Scotland's five resorts have attracted 373,782 customers.",
                          "Since November, Scotland's five mountain resorts have attracted 373,782 customers.")
+
+
+def test_a_line_that_leaves_out_a_condition_or_hedge_is_caught():
+    """Deleting "if ..." or "claimed" changes what the sentence says; deleting "police said" does not."""
+    from qa_bot.summarizing import drops_qualifier
+
+    assert drops_qualifier("There will be no public holiday on Anzac Day.",
+                           "There will be no public holiday on Anzac Day if it falls on a Saturday.") == ["if"]
+    assert drops_qualifier("March questioned her husband about Jones.",
+                           "A newspaper claimed March questioned her husband about Jones.") == ["claimed"]
+    assert drops_qualifier("He faces ten years in prison.", "He could face ten years in prison.") == ["could"]
+    assert drops_qualifier("The mayor resigned on Monday.", "The mayor resigned on Monday, police said.") == []
+
+
+def test_a_summary_line_without_its_sources_condition_is_replaced(tmp_path, seed_text):
+    article = make_article(seed_text)
+    lines = SEED_LINES.replace(" if offensive weapons were stationed near US borders", "")
+    summary = Summarizer(ScriptedGenerator(lines), tmp_path)(article)
+    assert summary.checked == 2 and "if offensive weapons were stationed near US borders" in summary.summary
 
 
 def test_a_line_with_words_its_source_lacks_is_replaced(tmp_path):
