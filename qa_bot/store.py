@@ -77,6 +77,7 @@ class Store:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")  # a commit survives power loss, not only kill -9
             conn.execute("PRAGMA busy_timeout=60000")
+            conn.create_function("casefold", 1, _casefold, deterministic=True)
             self._local.conn = conn
         return conn
 
@@ -152,7 +153,7 @@ class Store:
     def article_page(self, limit: int, offset: int = 0, query: str = "",
                      newest_first: bool = True) -> list[ArticleInfo]:
         """``limit`` articles from ``offset`` in the order they were added (newest first by default),
-        optionally only those whose title or source contains ``query`` (ASCII letters ignore case)."""
+        optionally only those whose title or source contains ``query`` (ignoring case)."""
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must be >= 0")
         where, args = _matching(query)
@@ -321,11 +322,20 @@ class Store:
         db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, str(v)) for k, v in values.items()])
 
 
+def _casefold(text: str | None) -> str:
+    return (text or "").casefold()
+
+
 def _matching(query: str) -> tuple[str, list[str]]:
-    """A WHERE clause (and its arguments) for titles or sources containing ``query`` literally."""
+    """A WHERE clause (and its arguments) for titles or sources containing ``query`` literally, ignoring
+    case. SQLite's LIKE ignores the case of ASCII letters only: a query with other letters ("ÉTÉ", "Öl")
+    compares case-folded text instead (a Python call per row, so ASCII queries keep LIKE)."""
     query = (query or "").strip()
     if not query:
         return "", []
+    if not query.isascii():
+        folded = query.casefold()
+        return " WHERE instr(casefold(title), ?) > 0 OR instr(casefold(source), ?) > 0", [folded, folded]
     pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return " WHERE title LIKE ? ESCAPE '\\' OR source LIKE ? ESCAPE '\\'", [pattern, pattern]
 
