@@ -443,10 +443,16 @@ _ASIDE = re.compile(r"\s*\([^()]{0,120}\)|\s+[–—-]{1,2}\s[^–—]{0,120}?\s
                     r"^(?:according to [^,]{0,60}|[^,]{0,40}\bsaid),\s+", re.I)
 
 
+# a linking adverb between commas ("The mayor, however, resigned"), or left after an aside was cut ("The mayor,
+# who ..., however, resigned" -> "The mayor however, resigned")
+_LINKING = re.compile(r",?\s+(?:however|meanwhile|nonetheless|nevertheless|though|of course|in fact),(?=\s)", re.I)
+
+
 def without_asides(sentence: str) -> str:
     """The sentence without its asides: brackets, dashed inserts, ", who/which ...," and ", on/in/with ...,"
-    clauses and a leading "According to X," (what is left says the same thing, shorter)."""
-    out = _ASIDE.sub("", sentence).strip()
+    clauses, a leading "According to X," and linking adverbs such as ", however," (what is left says the
+    same thing, shorter)."""
+    out = _LINKING.sub("", _ASIDE.sub("", sentence)).strip()
     return out[:1].upper() + out[1:] if len(out.split()) >= LEAD_IN_MIN_WORDS else sentence
 
 

@@ -210,6 +210,8 @@ def test_asides_are_cut_from_a_replacement():
     assert without_asides("According to police, Mr Docherty hired the victim to lay concrete.") == \
         "Mr Docherty hired the victim to lay concrete."
     assert without_asides("Short (very).") == "Short (very)."  # too little left: kept whole
+    assert without_asides("The mayor, who was elected in 2010, however, resigned on Monday after the vote.") == \
+        "The mayor resigned on Monday after the vote."
     place = "McHenry found herself in the news, after a video showed her at a tow company in Arlington, Virginia."
     assert without_asides(place) == place  # the comma of "Arlington, Virginia" does not close an aside
 
