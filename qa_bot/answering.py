@@ -56,8 +56,34 @@ CONDENSE_EXAMPLE = [
 QUOTE_PROMPT = (
     "You answer a question by copying words from one sentence of a news article. Reply with the shortest "
     "phrase copied exactly from the sentence that answers the question (a name, number, date or short "
-    "phrase), nothing else. If the sentence does not answer it, reply exactly: NOT FOUND"
+    "phrase; Yes or No to a yes/no question), nothing else. If the sentence does not answer it, reply "
+    "exactly: NOT FOUND"
 )
+# Worked examples (unrelated topics) for the second look at a sentence after a refused or unsupported reply:
+# they make the small model quote answers worded unlike the question, and still refuse a sentence that does
+# not answer it. On first-half NYT sentences (9 it had refused, 20 about questions from other articles): 4 of
+# the 9 quoted right where it quoted none, 6 of the 20 answered where it answered 8. Bench, first half, against
+# the code before: open seed 1 F1 66.4 -> 69.2 (85.0 -> 86.7 % answered), seed 3 66.6 -> 68.3 (85 %, two wrong
+# answers now refused); abstain seed 1 83.3 -> 86.7 % of absent-article questions abstained. Not used to
+# shorten a long reply, where they make it too short ("familiar" for "familiar and experimental"). Kept as
+# the prompt's prefix, they cost no reading after the first question.
+QUOTE_EXAMPLE = [
+    {"role": "user", "content": "Sentence: The museum, which reopened in May after a two-year renovation, now draws "
+                                "about 4,000 visitors a day.\n\nQuestion: How many people visit the museum daily?"},
+    {"role": "assistant", "content": "about 4,000"},
+    {"role": "user", "content": "Sentence: Officials blamed the delay on a shortage of trained inspectors, the report "
+                                "said.\n\nQuestion: Why was the project late?"},
+    {"role": "assistant", "content": "a shortage of trained inspectors"},
+    {"role": "user", "content": "Sentence: The council voted 7 to 2 on Tuesday to approve the new budget.\n\n"
+                                "Question: Who proposed the budget?"},
+    {"role": "assistant", "content": "NOT FOUND"},
+    {"role": "user", "content": "Sentence: Sales fell 8 percent in the quarter, which the company blamed on weak demand "
+                                "in Europe and a strong dollar.\n\nQuestion: Which region's demand hurt the company?"},
+    {"role": "assistant", "content": "Europe"},
+    {"role": "user", "content": "Sentence: The airline said it would not raise fares this year despite higher fuel "
+                                "costs.\n\nQuestion: Will the airline raise fares this year?"},
+    {"role": "assistant", "content": "No"},
+]
 # questions whose answer is a name, a place, a date or a number: a reply of a whole clause is shortened
 _FACTOID = re.compile(r"^\s*(?:(?:in|on|at|from|to|for|by|of|with|during|into|after|before)\s+(?:what|which|whom)|"
                       r"who|whom|whose|when|where|which|how (?:many|much|long|old|far|big|tall)|what (?:year|day|date|"
@@ -371,9 +397,10 @@ class Answerer:
         if answer is None or (not answer.found and kept):
             blocks = self.select(standalone, hits)
             raw = yield from self._generate(self.prompt(standalone, blocks)[0], None, timings, t0, show=False)
-            answer = self._judge(raw, blocks, standalone, own=whole is not None)
+            own = whole is not None  # the question went to one article (see _accepts)
+            answer = self._judge(raw, blocks, standalone, own=own)
             if not answer.found:
-                answer = self._quote(standalone, blocks, own=whole is not None, recheck=says_not_found(raw))
+                answer = self._quote(standalone, blocks, own=own, recheck=says_not_found(raw))
             if answer.found:
                 yield answer.answer
         timings["generate_s"] = time.perf_counter() - t2
@@ -506,7 +533,7 @@ class Answerer:
         if shorten and ((_FACTOID.match(question) and words > FACTOID_WORDS)
                         or (_WHAT.match(question) and words > WHAT_WORDS)):
             # "Who took a tight grip?" -> not the whole sentence but the name in it
-            short = self._quote_from(full, best.block, best.sentence, own)
+            short = self._quote_from(full, best.block, best.sentence, own, examples=False)
             if short.found and len(short.answer.split()) < len(answer.answer.split()) \
                     and key_terms(short.answer) - key_terms(full):
                 return short  # shorter, and not only the question's own words ("Who is X?" -> "X")
@@ -543,11 +570,12 @@ class Answerer:
         return self._quote_from(question, block, span, own, recheck)
 
     def _quote_from(self, question: str, block: _Block, span: tuple[int, int], own: bool = False,
-                    recheck: bool = False) -> Answer:
+                    recheck: bool = False, examples: bool = True) -> Answer:
         """The model's shortest phrase of one sentence answering the question, checked like any reply; when
-        the model will not quote one, the sentence's single phrase of the kind asked, checked the same way."""
+        the model will not quote one, the sentence's single phrase of the kind asked, checked the same way.
+        ``examples``: show the model worked examples (not when only shortening a reply)."""
         sentence = self.index.articles[block.hit.passage.article_id].text[span[0]:span[1]]
-        messages = [{"role": "system", "content": QUOTE_PROMPT},
+        messages = [{"role": "system", "content": QUOTE_PROMPT}, *(QUOTE_EXAMPLE if examples else []),
                     {"role": "user", "content": f"Sentence: {sentence}\n\nQuestion: {question}"}]
         raw = self.generator(messages, max_new_tokens=self.config.answer_max_tokens)
         log.debug("Quote from %r: %r", sentence[:80], raw)

@@ -82,6 +82,18 @@ def test_an_answer_the_model_missed_is_quoted_from_the_sentence_holding_the_ques
     assert answer.found and answer.answer == "estimated 100,000"
 
 
+def test_the_second_look_shows_worked_examples_and_takes_yes_or_no(seeded_index, minilm):
+    """A yes/no question the model found no answer to: asked again from the sentence about it, with worked
+    examples (one of them a yes/no question), "Yes" stands with that sentence as its source."""
+    qa = answerer(seeded_index, minilm, "NOT FOUND", "Yes")
+    answer = qa("Have the Russians moved soldiers to Ukraine?")
+    assert answer.found and answer.answer == "Yes"
+    assert "100,000 soldiers" in answer.sources[0].text[answer.sources[0].highlight_start - answer.sources[0].start:]
+    second = qa.generator.prompts[1]
+    assert len(second) > 2 and any(m["content"] == "No" for m in second if m["role"] == "assistant")
+    assert "100,000 soldiers" in second[-1]["content"]
+
+
 def test_no_second_look_when_no_sentence_holds_most_of_the_question(seeded_index, minilm):
     qa = answerer(seeded_index, minilm, "NOT FOUND")  # a second call would fail: no reply scripted
     question = "What did the Ukrainian parliament vote on last spring?"
@@ -206,6 +218,7 @@ def test_a_whole_clause_for_a_factoid_question_is_shortened_by_quoting(seeded_in
     answer = qa("Who did Antony Blinken speak to?")
     assert answer.found and answer.answer == "Volodymyr Zelensky" and len(qa.generator.prompts) == 2
     assert "Question: Who did Antony Blinken speak to?" in qa.generator.prompts[1][-1]["content"]
+    assert len(qa.generator.prompts[1]) == 2  # no worked examples: they make a shortening too short
 
 
 def test_a_shortening_that_fails_its_checks_keeps_the_first_answer(seeded_index, minilm):
