@@ -39,19 +39,24 @@ CONDENSE_PROMPT = (
     "conversation: replace pronouns and vague references with the names they refer to. Do not answer it. "
     "Reply with the rewritten question only."
 )
+
+
+def worked_examples(pairs: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+    """Chat messages showing the model (user message, its reply) pairs before the real question."""
+    return [m for user, reply in pairs for m in ({"role": "user", "content": user},
+                                                  {"role": "assistant", "content": reply})]
+
+
 # Worked examples (on unrelated topics) keep small models from answering instead of rewriting.
-CONDENSE_EXAMPLE = [
-    {"role": "user", "content": "Conversation:\nUser: Which company did the minister visit?\n"
-                                "Assistant: Acme Steel\n\nLast question: And where is it based?"},
-    {"role": "assistant", "content": "Where is Acme Steel based?"},
-    {"role": "user", "content": "Conversation:\nUser: Who chairs the harbour board?\n"
-                                "Assistant: Maria Lopez\n\nLast question: What did she announce?"},
-    {"role": "assistant", "content": "What did Maria Lopez, who chairs the harbour board, announce?"},
+CONDENSE_EXAMPLE = worked_examples([
+    ("Conversation:\nUser: Which company did the minister visit?\nAssistant: Acme Steel\n\n"
+     "Last question: And where is it based?", "Where is Acme Steel based?"),
+    ("Conversation:\nUser: Who chairs the harbour board?\nAssistant: Maria Lopez\n\n"
+     "Last question: What did she announce?", "What did Maria Lopez, who chairs the harbour board, announce?"),
     # the earlier answer may already hold what is asked: rewrite anyway, do not answer
-    {"role": "user", "content": "Conversation:\nUser: Who opened the new bridge?\n"
-                                "Assistant: Mayor Ana Ruiz on Friday\n\nLast question: When?"},
-    {"role": "assistant", "content": "When did Mayor Ana Ruiz open the new bridge?"},
-]
+    ("Conversation:\nUser: Who opened the new bridge?\nAssistant: Mayor Ana Ruiz on Friday\n\n"
+     "Last question: When?", "When did Mayor Ana Ruiz open the new bridge?"),
+])
 
 QUOTE_PROMPT = (
     "You answer a question by copying words from one sentence of a news article. Reply with the shortest "
@@ -67,23 +72,18 @@ QUOTE_PROMPT = (
 # answers now refused); abstain seed 1 83.3 -> 86.7 % of absent-article questions abstained. Not used to
 # shorten a long reply, where they make it too short ("familiar" for "familiar and experimental"). Kept as
 # the prompt's prefix, they cost no reading after the first question.
-QUOTE_EXAMPLE = [
-    {"role": "user", "content": "Sentence: The museum, which reopened in May after a two-year renovation, now draws "
-                                "about 4,000 visitors a day.\n\nQuestion: How many people visit the museum daily?"},
-    {"role": "assistant", "content": "about 4,000"},
-    {"role": "user", "content": "Sentence: Officials blamed the delay on a shortage of trained inspectors, the report "
-                                "said.\n\nQuestion: Why was the project late?"},
-    {"role": "assistant", "content": "a shortage of trained inspectors"},
-    {"role": "user", "content": "Sentence: The council voted 7 to 2 on Tuesday to approve the new budget.\n\n"
-                                "Question: Who proposed the budget?"},
-    {"role": "assistant", "content": "NOT FOUND"},
-    {"role": "user", "content": "Sentence: Sales fell 8 percent in the quarter, which the company blamed on weak demand "
-                                "in Europe and a strong dollar.\n\nQuestion: Which region's demand hurt the company?"},
-    {"role": "assistant", "content": "Europe"},
-    {"role": "user", "content": "Sentence: The airline said it would not raise fares this year despite higher fuel "
-                                "costs.\n\nQuestion: Will the airline raise fares this year?"},
-    {"role": "assistant", "content": "No"},
-]
+QUOTE_EXAMPLE = worked_examples([
+    ("Sentence: The museum, which reopened in May after a two-year renovation, now draws about 4,000 visitors "
+     "a day.\n\nQuestion: How many people visit the museum daily?", "about 4,000"),
+    ("Sentence: Officials blamed the delay on a shortage of trained inspectors, the report said.\n\n"
+     "Question: Why was the project late?", "a shortage of trained inspectors"),
+    ("Sentence: The council voted 7 to 2 on Tuesday to approve the new budget.\n\n"
+     "Question: Who proposed the budget?", "NOT FOUND"),
+    ("Sentence: Sales fell 8 percent in the quarter, which the company blamed on weak demand in Europe and a "
+     "strong dollar.\n\nQuestion: Which region's demand hurt the company?", "Europe"),
+    ("Sentence: The airline said it would not raise fares this year despite higher fuel costs.\n\n"
+     "Question: Will the airline raise fares this year?", "No"),
+])
 # questions whose answer is a name, a place, a date or a number: a reply of a whole clause is shortened
 _FACTOID = re.compile(r"^\s*(?:(?:in|on|at|from|to|for|by|of|with|during|into|after|before)\s+(?:what|which|whom)|"
                       r"who|whom|whose|when|where|which|how (?:many|much|long|old|far|big|tall)|what (?:year|day|date|"
