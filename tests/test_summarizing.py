@@ -176,6 +176,9 @@ def test_a_line_that_leaves_out_a_condition_or_hedge_is_caught():
     assert drops_qualifier("March questioned her husband about Jones.",
                            "A newspaper claimed March questioned her husband about Jones.") == ["claimed"]
     assert drops_qualifier("He faces ten years in prison.", "He could face ten years in prison.") == ["could"]
+    assert drops_qualifier("Five restaurants serve shark fin.", "Five restaurants are believed to serve shark fin.") \
+        == ["believed"]
+    assert drops_qualifier("He pleaded guilty.", "He pleaded guilty when he appeared in court.") == []
     assert drops_qualifier("The mayor resigned on Monday.", "The mayor resigned on Monday, police said.") == []
 
 
