@@ -80,6 +80,10 @@ class SummarySentence:
     text: str
     sources: list[SentenceSource] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # captions in pasted pages often end " ." and carry doubled spaces: shown tidy, cited as written
+        self.text = re.sub(r"[ \t]{2,}", " ", re.sub(r"\s+([.!?,;:])(?=\s|$)", r"\1", self.text))
+
 
 @dataclass
 class Summary:
@@ -124,7 +128,7 @@ class Summarizer:
         self.input_tokens = input_tokens
 
     def _cache_path(self, article: Article, length: str) -> Path:
-        key = hashlib.sha256(f"{self.generator.name}|{length}|{SYSTEM_PROMPT}|{SHORTEN}|{LENGTHS[length]}|{self.input_tokens}|v9".encode()).hexdigest()[:10]
+        key = hashlib.sha256(f"{self.generator.name}|{length}|{SYSTEM_PROMPT}|{SHORTEN}|{LENGTHS[length]}|{self.input_tokens}|v10".encode()).hexdigest()[:10]
         return self.cache_dir / f"{article.id}-{length}-{key}.json"
 
     def cached(self, article: Article, length: str) -> Summary | None:

@@ -263,3 +263,13 @@ def test_the_lead_key_sentence_is_never_left_out(tmp_path):
     summary = summarise_stabbing(tmp_path, "Copeland stabbed wife in early morning argument.",
                                  "Copeland told the man to back off.")
     assert summary.sentences[0].text.startswith("The Indiana Pacers' Chris Copeland and his wife were stabbed")
+
+
+def test_a_summary_sentence_is_shown_tidy_and_cited_as_written():
+    """A caption's " ." and doubled spaces are not shown; the source offsets still point at the article."""
+    from qa_bot.summarizing import SentenceSource, SummarySentence
+
+    line = SummarySentence("Players  were trained on Wednesday ahead of their match , officials said .",
+                           [SentenceSource("a1", 10, 84)])
+    assert line.text == "Players were trained on Wednesday ahead of their match, officials said."
+    assert (line.sources[0].start, line.sources[0].end) == (10, 84)
