@@ -128,7 +128,7 @@ class Summarizer:
         self.input_tokens = input_tokens
 
     def _cache_path(self, article: Article, length: str) -> Path:
-        key = hashlib.sha256(f"{self.generator.name}|{length}|{SYSTEM_PROMPT}|{SHORTEN}|{LENGTHS[length]}|{self.input_tokens}|v10".encode()).hexdigest()[:10]
+        key = hashlib.sha256(f"{self.generator.name}|{length}|{SYSTEM_PROMPT}|{SHORTEN}|{LENGTHS[length]}|{self.input_tokens}|v11".encode()).hexdigest()[:10]
         return self.cache_dir / f"{article.id}-{length}-{key}.json"
 
     def cached(self, article: Article, length: str) -> Summary | None:
@@ -440,9 +440,23 @@ def drops_qualifier(line: str, source: str) -> list[str]:
             continue
         gap = source[t.end:first.start] if t.start < first.start else \
             source[last.end:t.start] if t.start > last.end else ""
-        if not re.search(r"[,;:()–—]|\s-+\s", gap):
+        if not _CLAUSE_MARK.search(gap) and not _in_cut_aside(source, have, kept_set, j):
             out.append(source[t.start:t.end])
     return out
+
+
+_CLAUSE_MARK = re.compile(r"[,;:()–—]|\s-+\s")
+
+
+def _in_cut_aside(source: str, have: Sequence[Token], kept: set[int], j: int) -> bool:
+    """Is word ``j`` inside a clause set off by punctuation (", who nearly died in a crash,") of which the
+    line keeps no word? A hedge there qualifies only that clause, which the line left out whole."""
+    lo = next((i for i in range(j - 1, -1, -1) if _CLAUSE_MARK.search(source[have[i].end:have[i + 1].start])), None)
+    hi = next((i for i in range(j, len(have) - 1) if _CLAUSE_MARK.search(source[have[i].end:have[i + 1].start])),
+              None)
+    if lo is None or hi is None:  # not set off on both sides
+        return False
+    return not any(i in kept for i in range(lo + 1, hi + 1))
 
 
 LEAD_IN_MIN_WORDS = 6  # a shortened source sentence keeps at least this many words

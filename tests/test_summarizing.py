@@ -186,6 +186,10 @@ def test_a_line_that_leaves_out_a_condition_or_hedge_is_caught():
         == ["believed"]
     assert drops_qualifier("He pleaded guilty.", "He pleaded guilty when he appeared in court.") == []
     assert drops_qualifier("The mayor resigned on Monday.", "The mayor resigned on Monday, police said.") == []
+    # a hedge inside an aside the line leaves out whole qualifies only that aside
+    assert drops_qualifier("Roach gave up clothes for Lent.",
+                           "Roach, who nearly died in a crash, gave up clothes for Lent.") == []
+    assert drops_qualifier("The man fled.", "The man, police said, allegedly fled.") == ["allegedly"]
 
 
 def test_a_summary_line_without_its_sources_condition_is_replaced(tmp_path, seed_text):
