@@ -62,8 +62,10 @@ _MONTHS = {m: m[:3] for m in ("january", "february", "march", "april", "june", "
 
 
 def _words(text: str) -> list[str]:
-    """Words with typographic apostrophes unified and possessive 's dropped ("Russia’s" -> "russia")."""
-    return [re.sub(r"'s$", "", w) for w in re.findall(r"[\w'’\-]+", text.replace("’", "'"))]
+    """Words with typographic apostrophes unified, possessive 's dropped ("Russia’s" -> "russia") and quote
+    marks at their edges left out ("'Suddenly" -> "suddenly", "dogs'" -> "dogs")."""
+    return [w for w in (re.sub(r"'s$", "", w).strip("'") for w in re.findall(r"[\w'’\-]+", text.replace("’", "'")))
+            if w]
 
 
 _SPLIT_NUMBER = re.compile(r"\b(\d{1,3}(?:,\d{3})*), (\d{3})\b")
@@ -105,7 +107,8 @@ def unsupported_terms(generated: str, source: str) -> list[str]:
         # a capitalised sentence-initial common word ("The", "Officials") is not a name claim
         if not words or all(w in source_words for w in words):
             continue
-        at_sentence_start = match.start() == 0 or generated[: match.start()].rstrip()[-1:] in ".!?:-•*\n"
+        before = generated[: match.start()].rstrip().rstrip("'\"‘“").rstrip()  # after an opening quote too
+        at_sentence_start = not before or before[-1:] in ".!?:-•*\n"
         unknown = [w for w in words if w not in source_words]
         if at_sentence_start and len(words) == 1:
             continue

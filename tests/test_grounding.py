@@ -42,6 +42,10 @@ def test_possessives_apostrophes_and_month_abbreviations_are_supported():
     source = "Russia’s troops moved on Jan. 10, officials said."
     assert unsupported_terms("Russia's troops moved on January 10.", source) == []
     assert unsupported_terms("Talks in March.", source) == ["March"]
+    # a quoted sentence: the quote mark is not part of the word, and the quote opens a sentence
+    quoted = "He said: 'Suddenly there was a badger in my garden.' The dogs' owner fled."
+    assert unsupported_terms("'Suddenly there was a badger in my garden.'", quoted) == []
+    assert unsupported_terms("The dogs' owner fled.", quoted) == []
 
 
 def test_numbers_split_by_the_model_are_rejoined_only_where_the_source_has_them_whole():
