@@ -128,7 +128,7 @@ class Summarizer:
         self.input_tokens = input_tokens
 
     def _cache_path(self, article: Article, length: str) -> Path:
-        key = hashlib.sha256(f"{self.generator.name}|{length}|{SYSTEM_PROMPT}|{SHORTEN}|{LENGTHS[length]}|{self.input_tokens}|v11".encode()).hexdigest()[:10]
+        key = hashlib.sha256(f"{self.generator.name}|{length}|{SYSTEM_PROMPT}|{SHORTEN}|{LENGTHS[length]}|{self.input_tokens}|v12".encode()).hexdigest()[:10]
         return self.cache_dir / f"{article.id}-{length}-{key}.json"
 
     def cached(self, article: Article, length: str) -> Summary | None:
@@ -395,11 +395,19 @@ def _new_words(line: str, source: str) -> list[str]:
 # two summaries changed. "has"/"had" are not on the list: "had died" -> "died" is still a sentence.
 FUNCTION_WORDS_KEPT = 0.5
 _HEADLINE_DROPS = {"a", "an", "the", "is", "are", "was", "were", "be", "been"}
+# A preposition kept without the start of its object joins what is left to another word: "Spahic was
+# substituted in with injury" (from "substituted in the 90th minute with an ankle injury") now says he came
+# on. Such a line is replaced the same way. CNN/DM first half (38, replay): two summaries changed, ROUGE
+# against the first N words +1.7/+1.5/+2.3 either way (with _within skipping a line over the budget rather
+# than stopping there); XSum first half (20): one faithful line replaced by its source, the same ROUGE.
+_PREPOSITIONS = {"in", "on", "at", "of", "for", "with", "by", "from", "to", "into", "after", "before", "during",
+                 "about", "over", "under", "against", "between", "without", "through"}
 
 
 def _headline(line: str, source: str) -> bool:
-    """Does the line drop an article or a form of "be" of its source right before a word it keeps, or
-    most of the function words (articles, prepositions, auxiliaries) its source has?"""
+    """Does the line drop an article or a form of "be" of its source right before a word it keeps, keep a
+    preposition without the start of its object, or drop most of the function words (articles,
+    prepositions, auxiliaries) its source has?"""
     def share(toks: Sequence[Token]) -> float:
         return sum(t.norm in STOPWORDS for t in toks) / max(1, len(toks))
 
@@ -407,6 +415,8 @@ def _headline(line: str, source: str) -> bool:
     if share(tokens(line)) < FUNCTION_WORDS_KEPT * share(have):
         return True
     kept_set = set(kept)
+    if any(have[j].norm in _PREPOSITIONS and j != kept[-1] and j + 1 not in kept_set for j in kept):
+        return True  # a preposition cut off from its object
     return any(j - 1 not in kept_set and have[j - 1].norm in _HEADLINE_DROPS for j in kept if j > 0)
 
 
@@ -513,12 +523,13 @@ def disagreements(sentence: str, source: str) -> list[str]:
 
 
 def _within(lines: list[SummarySentence], max_words: int) -> list[SummarySentence]:
-    """Whole sentences within the word budget (at least one)."""
+    """Whole sentences within the word budget (at least one): a line that does not fit is skipped, and a
+    shorter one after it may still fit."""
     kept, used = [], 0
     for line in lines:
         n = len(line.text.split())
         if kept and used + n > max_words:
-            break
+            continue
         kept.append(line)
         used += n
     return kept

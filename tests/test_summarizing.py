@@ -171,6 +171,10 @@ def test_a_line_written_as_a_headline_is_replaced_by_its_source():
     assert not _headline("B.B. King was hospitalized for dehydration.", source)
     assert not _headline("Officials said al-Douri died in fighting.",
                          "Iraqi officials said Izzat Ibrahim al-Douri had died in fighting with troops.")
+    # a preposition kept without the start of its object joins the words left to another meaning
+    source = "Spahic was substituted in the 90th minute with an ankle injury as Bayer crashed out."
+    assert _headline("Spahic was substituted in with injury.", source)
+    assert not _headline("Spahic was substituted in the 90th minute.", source)
 
 
 def test_a_line_that_leaves_out_a_condition_or_hedge_is_caught():
@@ -277,3 +281,12 @@ def test_a_summary_sentence_is_shown_tidy_and_cited_as_written():
                            [SentenceSource("a1", 10, 84)])
     assert line.text == "Players were trained on Wednesday ahead of their match, officials said."
     assert (line.sources[0].start, line.sources[0].end) == (10, 84)
+
+
+def test_a_line_over_the_word_budget_is_skipped_and_a_shorter_one_after_it_kept():
+    from qa_bot.summarizing import SummarySentence, _within
+
+    lines = [SummarySentence(" ".join(["lead"] * 30) + "."), SummarySentence(" ".join(["long"] * 60) + "."),
+             SummarySentence(" ".join(["short"] * 10) + ".")]
+    assert [len(s.text.split()) for s in _within(lines, 80)] == [30, 10]
+    assert [len(s.text.split()) for s in _within(lines[1:2], 10)] == [60]  # at least one line
