@@ -11,11 +11,11 @@ import numpy as np
 
 from .chunking import Passage, split_sentences
 from .config import Config
-from .extract import best_span, expand_number_unit, trim_to_answer, whole_words
+from .extract import best_span, expand_number_unit, trim_to_answer, whole_words, without_possessive
 from .followup import evidence as question_evidence
 from .followup import leans_on_history
 from .grounding import is_instruction, restore_numbers, says_not_found
-from .verify import TermWeights, about, key_terms, type_matches, typed_phrase
+from .verify import TermWeights, about, echoes, key_terms, main_clause, type_matches, typed_phrase
 from .index import Hit, PassageIndex
 from .lexical import tokenize
 from .streaming import final
@@ -95,6 +95,7 @@ _WHAT = re.compile(r"^\s*what\b", re.I)
 WHAT_WORDS = 10
 # "how old/long/many ...": the word after "how" names the kind of answer, not the topic ("5-year-old")
 _HOW = re.compile(r"^\s*how\s+\w+", re.I)
+_WHO = re.compile(r"^\s*(?:who|whom)\b", re.I)  # not "whose": "Jesse Ball’s" answers that
 _DEFINITION = re.compile(r"^\s*(?:who|what)\s+(?:is|are|was|were)\b", re.I)
 _RELATIVE = re.compile(r"(.+?)(?:,\s+|\s+)(?:who|which|whose|whom)\b", re.S)
 _YES_NO = re.compile(r"^\s*(is|are|was|were|did|do|does|can|could|has|have|had|will|would|should|may|might)\b", re.I)
@@ -476,6 +477,8 @@ class Answerer:
             a, b = trim_to_answer(article[lo:hi], asked)
             lo, hi = lo + a, lo + b
             lo, hi = whole_words(article, *expand_number_unit(article, lo, hi), topic_words)
+            if _WHO.match(asked):  # "Who wrote it?" -> "Jesse Ball", not "Jesse Ball’s" (his novel)
+                hi = without_possessive(article, lo, hi)
             out.append(_Support(block, (s, e), lo, hi, span.coverage, topical, span.verbatim,
                                 type_matches(asked, article[lo:hi])))
         for support in out:
@@ -510,10 +513,11 @@ class Answerer:
             return Answer(NOT_FOUND_MESSAGE, False)
         cited = {int(n) for n in re.findall(r"\[(\d+)\]", raw) if 0 < int(n) <= len(blocks)}
         cited_blocks = [id(blocks[n - 1]) for n in cited]
-        if _YES_NO.match(question) and re.match(r"^\s*(yes|no)\b", text, re.I):
+        if _YES_NO.match(main_clause(question)) and re.match(r"^\s*(yes|no)\b", text, re.I):
             return self._yes_no(text, blocks, question)
         supports = self.supports(text, blocks, question, full)
-        found = [s for s in supports if self._accepts(s, own)]
+        # a span of only the question's own words answers nothing: asked again to quote, or abstained
+        found = [s for s in supports if self._accepts(s, own) and not echoes(self._span(s), question)]
         if not found:
             near = max(supports, key=lambda s: (s.coverage, s.fit), default=None)
             log.debug("No sentence supports %r for %r%s", text, question, "" if near is None else
@@ -589,6 +593,9 @@ class Answerer:
             log.debug("Typed phrase of %r: %r", sentence[:80], phrase)
             answer = self._judge(phrase, [_Block(block.hit, [span])], question, shorten=False, own=own)
         return answer
+
+    def _span(self, support: _Support) -> str:
+        return self.index.articles[support.block.hit.passage.article_id].text[support.start:support.end]
 
     def _block_text(self, block: _Block) -> str:
         return block.text(self.index.articles[block.hit.passage.article_id].text)

@@ -174,6 +174,12 @@ def expand_number_unit(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def without_possessive(text: str, start: int, end: int) -> int:
+    """The end of a span without a trailing possessive "'s" ("Jesse Ball’s" -> "Jesse Ball"): for a question
+    asking who, the answer is the person, not what they own."""
+    return end - 2 if end - start > 2 and text[end - 2:end] in ("’s", "'s") else end
+
+
 _OPENING = {"”": "“", "’": "‘"}
 
 

@@ -33,14 +33,23 @@ _NEGATION = re.compile(r"\b(not|no|never|none|nobody|nothing|neither|nor|without
 
 
 # a leading clause before the question proper: "When cells divide, what happens to their telomeres?" asks
-# "what", not "when"
-_LEADING_CLAUSE = re.compile(r"^\s*(?:when|if|after|before|as|once|while|since|although|though|because)\b[^,?]*,\s*"
-                             r"(?=(?:what|who|whom|whose|which|where|why|how|when)\b)", re.I)
+# "what", not "when"; "When Ms. Whitehead left was she going to stay on?" asks yes or no (the clause is not
+# itself the question: "When did he leave?" and "When was she born?" start with their auxiliary)
+_AUX = r"(?:is|are|was|were|did|do|does|will|would|can|could|has|have|had|should)"
+_LEADING_CLAUSE = re.compile(
+    r"^\s*(?:when|if|after|before|as|once|while|since|although|though|because)\b"
+    r"(?:[^,?]*,\s*(?=(?:what|who|whom|whose|which|where|why|how|when)\b)"
+    rf"|\s+(?!{_AUX}\b)[^?]*?[\s,]\s*(?={_AUX}\s+(?:he|she|it|they|we|you|i|there)\b))", re.I)
+
+
+def main_clause(question: str) -> str:
+    """The question without a leading clause that is not itself the question ("When cells divide, ...")."""
+    return _LEADING_CLAUSE.sub("", question)
 
 
 def wants_type(question: str) -> re.Pattern | None:
     """The pattern an answer to ``question`` should match (a number, a duration, a date), if any."""
-    question = _LEADING_CLAUSE.sub("", question)
+    question = main_clause(question)
     for asks, answer in ANSWER_TYPES:
         if asks.search(question):
             return answer
@@ -112,6 +121,24 @@ def about(question: str, sentence: str, weights: TermWeights, context: str = "")
     got = sum(weights.weight(t) * (1.0 if t in here or shares_stem(t, here) else 0.5 if t in near else 0.0)
               for t in terms)
     return got / total
+
+
+# a question that names its candidates ("men or women?", "Iowa State versus Baylor", "which of the two")
+# or asks for part of a name it holds
+_CHOICE = re.compile(r"\b(or|versus|vs|against|between|which of|name|names|initials?)\b", re.I)
+
+
+def echoes(answer: str, question: str) -> bool:
+    """Does the answer only repeat the question's own words ("emotions" for "What emotions was he?",
+    "Saudi Arabia" for "What is the US supporting Saudi Arabia in?")? Not when the question names its
+    candidates or asks for part of a name (``_CHOICE``; "What is the first name of Dmitry Peskov?", as a
+    follow-up is rewritten), or is answered by a phrase of the kind it asks ("three" for "How many 3-point
+    attempts ...?"): then the answer is one of its words."""
+    terms = key_terms(answer)
+    if not terms or _CHOICE.search(question) or type_matches(question, answer):
+        return False
+    asked = key_terms(question)
+    return all(t in asked or shares_stem(t, asked) for t in terms)
 
 
 def shares_stem(term: str, words: set[str]) -> bool:

@@ -296,6 +296,42 @@ def test_a_leading_clause_does_not_set_the_kind_of_answer_wanted():
     assert type_matches("If he wins, how many seats will he hold?", "most of them") is False
     assert type_matches("How long ago does the jail date back to?", "the 1850s") is True
     assert type_matches("How long ago does the jail date back to?", "the old wing") is False
+    # a leading clause without a comma before a yes/no question; but "When was ...?" asks when
+    assert type_matches("When Ms. Whitehead left was she going to stay on?", "she will consult") is None
+    assert type_matches("When was she born?", "in Ohio") is False
+    assert type_matches("When did he know it was there?", "after the storm") is False
+
+
+def test_a_yes_no_question_after_a_leading_clause_takes_yes_or_no(seeded_index, minilm):
+    qa = answerer(seeded_index, minilm, "Yes")
+    answer = qa("When Mr Biden and Mr Putin spoke on Thursday was it about Ukraine?")
+    assert answer.found and answer.answer == "Yes" and len(qa.generator.prompts) == 1
+
+
+def test_an_answer_of_only_the_question_words_is_asked_again(seeded_index, minilm):
+    qa = answerer(seeded_index, minilm, "Antony Blinken [1]", "Volodymyr Zelensky")
+    answer = qa("Who did Antony Blinken speak to?")
+    assert answer.found and answer.answer == "Volodymyr Zelensky" and len(qa.generator.prompts) == 2
+
+
+def test_a_who_answer_names_the_person_not_a_possessive(seeded_index, minilm):
+    qa = answerer(seeded_index, minilm, "Mr Putin’s [1]")
+    answer = qa("Who has a foreign policy official that spoke about the sanctions threat?")
+    assert answer.found and answer.answer == "Mr Putin"
+    source = answer.sources[0]
+    assert source.text[source.highlight_start - source.start:source.highlight_end - source.start] == "Mr Putin"
+
+
+def test_echoes_spares_a_choice_the_question_offers():
+    from qa_bot.verify import echoes
+
+    assert echoes("emotions", "What emotions was he?")
+    assert echoes("Saudi Arabia", "What is the United States supporting Saudi Arabia in?")
+    assert not echoes("women", "Is the channel more popular among men or women?")
+    assert not echoes("Baylor", "Who won the Iowa State versus Baylor match?")
+    assert not echoes("Dmitry", "What is the first name of Dmitry Peskov?")
+    assert not echoes("three", "How many 3-point attempts did they miss?")
+    assert not echoes("Russian officials", "Who requested the call?")
 
 
 def test_a_number_the_model_will_not_quote_is_taken_from_the_sentence_about_the_question(tmp_path, minilm):
