@@ -217,14 +217,7 @@ class Bot:
             fitting.append(article.id)
         self._ahead.submit(fitting, ["reading"])
         if c.summarize_ahead:
-            self._ahead.submit(self._ids_newest_first(), ["summary"])
-
-    def _ids_newest_first(self, page: int = 1000) -> Iterator[str]:
-        """Every article id, most recently added first, read a page at a time (no texts)."""
-        offset = 0
-        while infos := self.list_articles(page, offset):
-            yield from (info.id for info in infos)
-            offset += len(infos)
+            self._ahead.submit(self.index.article_ids(), ["summary"])
 
     def _summary_ahead(self, article_id: str) -> bool:
         article = self.index.articles.get(article_id)

@@ -616,6 +616,13 @@ class PassageIndex:
         state = self._state
         return state.store.article_page(limit, offset, query, newest_first) if state is not None else []
 
+    def article_ids(self, page: int = 1000) -> Iterator[str]:
+        """Every article id, most recently added first, read ``page`` ids at a time (no texts)."""
+        before = None
+        while (state := self._state) is not None and (rows := state.store.ids_before(before, page)):
+            yield from (article_id for _, article_id in rows)
+            before = rows[-1][0]
+
     def article_count(self, query: str = "") -> int:
         """Number of articles (whose title or source contains ``query``)."""
         state = self._state

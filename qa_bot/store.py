@@ -162,6 +162,13 @@ class Store:
                                f"ORDER BY seq {order} LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
         return self._infos(rows)
 
+    def ids_before(self, seq: int | None, limit: int) -> list[tuple[int, str]]:
+        """Up to ``limit`` (seq, id) of the articles added before ``seq`` (from the newest when None), newest
+        first. Keyset paging: a page deep in the library costs what the first one does (OFFSET walks every
+        row before it), and an article added meanwhile does not shift the pages."""
+        return self.db.execute("SELECT seq, id FROM articles INDEXED BY articles_listing WHERE seq < ? "
+                               "ORDER BY seq DESC LIMIT ?", (2**63 - 1 if seq is None else seq, limit)).fetchall()
+
     def article_count(self, query: str = "") -> int:
         """How many articles there are (whose title or source contains ``query``)."""
         where, args = _matching(query)

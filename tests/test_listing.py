@@ -114,6 +114,16 @@ def test_lists_read_the_listing_index_not_the_table(bot):
         assert "COVERING INDEX articles_listing" in plan, plan
 
 
+def test_every_id_is_read_newest_first_by_keyset_pages(bot):
+    """The background summariser walks the whole library a page at a time; pages follow the last id read
+    (not an offset), so an article added meanwhile neither repeats nor skips one."""
+    expected = [i.id for i in bot.list_articles(100)]
+    ids = bot.index.article_ids(page=3)
+    first = [next(ids) for _ in range(4)]
+    bot.add_articles([make_article(_text(9, "Late edition"), title="Late edition", source="late.txt")])
+    assert first + list(ids) == expected and len(expected) == len(STORIES) + 1
+
+
 def test_a_store_of_the_earlier_layout_gets_word_counts_and_the_index_once(bot, tmp_path):
     from qa_bot.index import PassageIndex
 
