@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 import logging
@@ -345,9 +346,11 @@ def _sources(text: str, key: Sequence[KeySentence], numbered: int | None) -> lis
     return sorted(out, key=lambda k: k.position)
 
 
+@functools.lru_cache(maxsize=256)
 def _aligned(line: str, source: str) -> tuple[list[Token], list[int]]:
     """The source's words, and the indices (in order) of those the line keeps in the source's order
-    (difflib on verb lemmas: verb forms aside)."""
+    (difflib on verb lemmas: verb forms aside). Cached: each check of a line aligns it again. Callers
+    must not change the lists."""
     words, have = tokens(line), tokens(source)
     matcher = difflib.SequenceMatcher(None, [verb_lemma(line[t.start:t.end]) for t in words],
                                       [verb_lemma(source[t.start:t.end]) for t in have], autojunk=False)
