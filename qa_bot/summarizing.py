@@ -347,14 +347,14 @@ def _sources(text: str, key: Sequence[KeySentence], numbered: int | None) -> lis
 
 
 @functools.lru_cache(maxsize=256)
-def _aligned(line: str, source: str) -> tuple[list[Token], list[int]]:
+def _aligned(line: str, source: str) -> tuple[tuple[Token, ...], tuple[int, ...]]:
     """The source's words, and the indices (in order) of those the line keeps in the source's order
-    (difflib on verb lemmas: verb forms aside). Cached: each check of a line aligns it again. Callers
-    must not change the lists."""
-    words, have = tokens(line), tokens(source)
+    (difflib on verb lemmas: verb forms aside). Cached, as each check of a line aligns it again; tuples,
+    so no caller can change what the next one reads."""
+    words, have = tokens(line), tuple(tokens(source))
     matcher = difflib.SequenceMatcher(None, [verb_lemma(line[t.start:t.end]) for t in words],
                                       [verb_lemma(source[t.start:t.end]) for t in have], autojunk=False)
-    return have, [b.b + i for b in matcher.get_matching_blocks() for i in range(b.size)]
+    return have, tuple(b.b + i for b in matcher.get_matching_blocks() for i in range(b.size))
 
 
 def _in_order(line: str, sources: Sequence[KeySentence]) -> tuple[float, KeySentence, int]:
