@@ -290,3 +290,32 @@ def test_a_line_over_the_word_budget_is_skipped_and_a_shorter_one_after_it_kept(
              SummarySentence(" ".join(["short"] * 10) + ".")]
     assert [len(s.text.split()) for s in _within(lines, 80)] == [30, 10]
     assert [len(s.text.split()) for s in _within(lines[1:2], 10)] == [60]  # at least one line
+
+
+def test_a_line_that_leaves_out_one_word_inside_what_it_keeps_is_caught():
+    """"gave up clothes" from "gave up ordinary clothes" says something else; a whole clause left out does not."""
+    from qa_bot.summarizing import drops_modifier
+
+    assert drops_modifier("Roach gave up clothes for Lent.", "Roach gave up ordinary clothes for Lent.") == ["ordinary"]
+    assert drops_modifier("The memo says the UK may not be relevant.",
+                          "The memo says the UK may not be centrally relevant.") == ["centrally"]
+    assert drops_modifier("The number plate was a reference to the war.",
+                          "The number plate that got the presenters chased out of Argentina was a reference to "
+                          "the war.") == []
+    assert drops_modifier("The mayor resigned.", "The mayor, angry, resigned.") == []
+    assert drops_modifier("The mayor resigned.", "The mayor has resigned.") == []
+    assert drops_modifier("Biden and Putin spoke.", "Joe Biden and Vladimir Putin spoke.") == []  # a name
+
+
+def test_a_source_shortened_for_a_reworded_line_does_not_end_inside_a_quotation(tmp_path):
+    """Cut at ", including", the quotation would end where its speaker did not end it."""
+    from qa_bot.summarizing import _lead_in
+
+    sentence = ('The planned voluntary rules would cover "integrated electronic devices, including mobile phones", '
+                "officials said on Monday.")
+    assert _lead_in(sentence, 40) == \
+        'The planned voluntary rules would cover "integrated electronic devices, including mobile phones".'
+    curly = "The rules would cover “integrated electronic devices, including mobile phones” from May."
+    assert _lead_in(curly, 30) == curly
+    assert _lead_in("The mayor of the city said it was a sad day, according to reports.", 20) == \
+        "The mayor of the city said it was a sad day."
