@@ -15,7 +15,7 @@ from .extract import best_span, expand_number_unit, trim_to_answer, whole_words,
 from .followup import evidence as question_evidence
 from .followup import leans_on_history
 from .grounding import is_instruction, restore_numbers, says_not_found
-from .verify import TermWeights, about, echoes, key_terms, main_clause, type_matches, typed_phrase
+from .verify import TermWeights, about, echoes, key_terms, main_clause, since_start, type_matches, typed_phrase
 from .index import Hit, PassageIndex
 from .lexical import tokenize
 from .streaming import final
@@ -479,6 +479,8 @@ class Answerer:
             lo, hi = whole_words(article, *expand_number_unit(article, lo, hi), topic_words)
             if _WHO.match(asked):  # "Who wrote it?" -> "Jesse Ball", not "Jesse Ball’s" (his novel)
                 hi = without_possessive(article, lo, hi)
+            if type_matches(asked, article[lo:hi]) is False:  # "1980s" -> "since the late 1980s"
+                lo = since_start(article, lo)
             out.append(_Support(block, (s, e), lo, hi, span.coverage, topical, span.verbatim,
                                 type_matches(asked, article[lo:hi])))
         for support in out:
@@ -533,9 +535,9 @@ class Answerer:
             if head and len(head.group(1).split()) >= 2:
                 best.end = best.start + len(head.group(1))
         answer = Answer(article[best.start:best.end], True, [self._source(best)])
-        words = len(answer.answer.split())
-        if shorten and ((_FACTOID.match(question) and words > FACTOID_WORDS)
-                        or (_WHAT.match(question) and words > WHAT_WORDS)):
+        words, main = len(answer.answer.split()), main_clause(question)  # "When X left, was she ...?" asks yes/no
+        if shorten and ((_FACTOID.match(main) and words > FACTOID_WORDS)
+                        or (_WHAT.match(main) and words > WHAT_WORDS)):
             # "Who took a tight grip?" -> not the whole sentence but the name in it
             short = self._quote_from(full, best.block, best.sentence, own, examples=False)
             if short.found and len(short.answer.split()) < len(answer.answer.split()) \

@@ -19,10 +19,15 @@ from .lexical import STOPWORDS
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
 _UNIT = (r"(?:second|minute|hour|day|week|month|year|decade|centur(?:y|ie))s?")
+_SINCE = r"\b(?:since|until|till)\s+(?:the\s+)?(?:(?:late|early|mid)[- ]?\s*)?"  # "since the late "
+_LENGTH = r"(?:mile|kilomet(?:er|re)|km|met(?:er|re)|feet|foot|inch(?:es)?|yard)s?"
 ANSWER_TYPES: list[tuple[re.Pattern, re.Pattern]] = [
+    # a duration ("50 minutes", not an age: "22-year-old"), a starting or ending date ("since the late 1980s", "until 2020"), a span of
+    # years ("from 1807 to 1815") or, for "How long is the 5K?", a length ("3.14-mile")
     (re.compile(r"^\s*how (long|much time)\b(?! ago)", re.I),
      re.compile(rf"(\d|\b(a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|"
-                rf"several|few|many|half an?))[- ]{_UNIT}\b", re.I)),
+                rf"several|few|many|half an?))[- ]{_UNIT}\b(?![- ]old\b)|{_SINCE}(?:\d\w*|\b{_MONTH}\b|\b{_DAY}\b)|"
+                rf"\b\d{{4}}s?\s*(?:to|-|–|through|until)\s*\d{{4}}\b|\d[- ]{_LENGTH}\b", re.I)),
     (re.compile(r"^\s*how (many|much|old|far|big|tall)\b|\bwhat (number|percentage|amount)\b", re.I), re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|millions?|"
                 r"billions?|half|halves|thirds?|quarters?|twice|double|triple|percent)\b", re.I)),
     (re.compile(r"^\s*when\b|^\s*how long ago\b|\b(what|which) (day|date|year|month|time)\b|\bon which day\b", re.I),
@@ -45,6 +50,13 @@ _LEADING_CLAUSE = re.compile(
 def main_clause(question: str) -> str:
     """The question without a leading clause that is not itself the question ("When cells divide, ...")."""
     return _LEADING_CLAUSE.sub("", question)
+
+
+def since_start(text: str, start: int) -> int:
+    """Where a date span starts when "since"/"until" before it belongs to the answer: "How long has she
+    lived there?" is answered "since the late 1980s", not "1980s"."""
+    m = re.search(_SINCE + r"$", text[max(0, start - 40):start], re.I)
+    return start - len(m.group(0)) if m else start
 
 
 def wants_type(question: str) -> re.Pattern | None:

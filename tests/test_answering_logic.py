@@ -351,3 +351,40 @@ def test_the_word_after_how_does_not_keep_a_hyphenated_answer_short(tmp_path, mi
         "there this fall. The parents both work at the city hospital.")])
     answer = answerer(index, minilm, "5-year [1]")("How old is the Garcia daughter?")
     assert answer.found and answer.answer == "5-year-old"
+
+
+def test_how_long_is_answered_by_a_starting_date_a_span_of_years_or_a_length():
+    from qa_bot.verify import since_start, type_matches, typed_phrase
+
+    asked = "How long has Dr. Sexton lived in the faculty apartments?"
+    assert type_matches(asked, "since the late 1980s") and type_matches(asked, "until March")
+    assert type_matches(asked, "from 1807 to 1815") and type_matches("How long is the 5K?", "3.14-mile")
+    assert type_matches(asked, "1980s") is False and type_matches(asked, "since then") is False
+    assert type_matches("How long was she expecting?", "22-year-old") is False  # an age
+    assert type_matches("How long was she expecting?", "nine months") is True
+    sentence = "She has lived there since the late 1980s, the university said."
+    at = sentence.index("1980s")
+    assert sentence[since_start(sentence, at):at] == "since the late "
+    assert since_start("It was built in 1980.", 15) == 15
+    lo, hi = typed_phrase(asked, sentence)
+    assert sentence[lo:hi] == "since the late 1980s"
+
+
+def test_a_date_given_for_how_long_keeps_its_since(tmp_path, minilm):
+    """The model's "1980s" answers "How long has she lived there?" as the article words it."""
+    text = ("Faculty housing dispute at the university\n\n"
+            "Dr. Ellen Sexton has lived in the faculty apartments on Claremont Avenue since the late 1980s. "
+            "The university wants the apartment back for a new dean, a spokesman said on Tuesday. "
+            "Her neighbours signed a letter of support, and the tenants association asked the city to step in.")
+    index = PassageIndex(tmp_path, minilm, "all-minilm-l6-v2", minilm.dim)
+    index.add_articles([make_article(text)])
+    answer = answerer(index, minilm, "1980s [1]")("How long has Dr. Sexton lived in the faculty apartments?")
+    assert answer.found and answer.answer == "since the late 1980s"
+
+
+def test_a_leading_clause_does_not_make_a_what_question_a_factoid_to_shorten(seeded_index, minilm):
+    """"When X, what ...?" asks what: a seven-word reply is not asked again for a shorter one."""
+    qa = answerer(seeded_index, minilm, "lead to a total severance of relations [1]")
+    answer = qa("When Mr Biden threatened sanctions, what did Mr Putin warn such a move could do?")
+    assert answer.found and answer.answer == "lead to a total severance of relations"
+    assert len(qa.generator.prompts) == 1
