@@ -3,9 +3,11 @@
     python bench/qa_nyt.py --mode reading --limit 3
     python bench/qa_nyt.py --mode open --articles 20 --limit 3
     python bench/qa_nyt.py --mode abstain --articles 20 --limit 3
+    python bench/qa_nyt.py --mode open --half first --limit 0 --match "^\\s*how long\\b(?! ago)"  # one kind
 """
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 import time
@@ -76,13 +78,14 @@ def retrieval(bot: Any, questions: Sequence[QA], ids: dict[tuple[int, int], str]
 
 
 def open_mode(bot: Any, articles: list[SquadArticle], chosen: list[int], limit: int | None, seed: int,
-              retrieval_limit: int | None) -> dict[str, Any]:
-    """All paragraphs of the chosen articles in one index: retrieval, then full-pipeline answers."""
+              retrieval_limit: int | None, match: str | None = None) -> dict[str, Any]:
+    """All paragraphs of the chosen articles in one index: retrieval, then full-pipeline answers
+    (``match``: only questions matching this regular expression, to look at one kind of question)."""
     docs, ids = paragraph_articles(articles, chosen)
     with Timer() as t:
         bot.add_articles(docs)
     progress(f"indexed {len(docs)} paragraphs ({len(bot.index)} passages) in {t.seconds:.1f} s")
-    pool = [qa for a in chosen for qa in articles[a].qas]
+    pool = [qa for a in chosen for qa in articles[a].qas if not match or re.search(match, qa.question, re.I)]
     weights = {f"hybrid (w={bot.config.hybrid_weight})": bot.config.hybrid_weight, "dense only": 0.0,
                "BM25 only": 1.0}
     ret = retrieval(bot, sample(pool, retrieval_limit, seed), ids, weights)
@@ -134,6 +137,8 @@ def main() -> int:
                         help="open/abstain: index the paragraphs of the first N articles (0: all 400)")
     parser.add_argument("--retrieval-limit", type=int, default=0,
                         help="open: questions for the retrieval metrics (0: all questions of the indexed articles)")
+    parser.add_argument("--match", default="", help="open: only questions matching this regular expression "
+                        "(case-insensitive), e.g. '^\\s*how long\\b(?! ago)'")
     args = parser.parse_args()
     setup_logging(args.verbose)
     from qa_bot import Bot
@@ -151,12 +156,12 @@ def main() -> int:
         if args.mode == "reading":
             results = reading(bot, articles, sample([qa for a in articles for qa in a.qas], args.limit, args.seed))
         elif args.mode == "open":
-            results = open_mode(bot, articles, chosen, args.limit, args.seed, args.retrieval_limit)
+            results = open_mode(bot, articles, chosen, args.limit, args.seed, args.retrieval_limit, args.match)
         else:
             results = abstain_mode(bot, articles, chosen, args.limit, args.seed)
     path = write_results(f"qa_nyt-{args.mode}", args.tag, config=config, limit=args.limit, results=results,
                          params={"mode": args.mode, "half": args.half, "articles": len(chosen) if args.mode != "reading" else None,
-                                 "retrieval_limit": args.retrieval_limit, "seed": args.seed,
+                                 "retrieval_limit": args.retrieval_limit, "seed": args.seed, "match": args.match,
                                  "scoring": "SQuAD v1.1 EM/F1, max over gold answers, abstention scores 0"},
                          started=started, out_dir=args.out_dir)
     print(f"\nresults: {path}")
