@@ -535,7 +535,7 @@ class Answerer:
             if head and len(head.group(1).split()) >= 2:
                 best.end = best.start + len(head.group(1))
         answer = Answer(article[best.start:best.end], True, [self._source(best)])
-        words, main = len(answer.answer.split()), main_clause(question)  # "When X left, was she ...?" asks yes/no
+        words, main = len(answer.answer.split()), main_clause(question)  # "When X, what ...?" asks what
         if shorten and ((_FACTOID.match(main) and words > FACTOID_WORDS)
                         or (_WHAT.match(main) and words > WHAT_WORDS)):
             # "Who took a tight grip?" -> not the whole sentence but the name in it

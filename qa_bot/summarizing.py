@@ -63,7 +63,7 @@ LEFT_OUT_RATIO = 2.0
 # with the headline rules, +1.4/+1.6/+1.9 against the first N words at 59 words a summary (without:
 # +0.9/+0.7/+1.3 at 48 words). It did not hold on the second half (docs/quality.md, fourth round).
 FILL_IN = True
-MODIFIERS = True
+MODIFIERS = True  # check drops_modifier (a switch for replays: bench/summary_replay.py --set MODIFIERS=false)
 
 
 @dataclass
@@ -464,12 +464,12 @@ _CLAUSE_MARK = re.compile(r"[,;:()–—]|\s-+\s")
 
 # A single word left out from between two words a line keeps modifies what is kept, and often what it
 # says: "gave up clothes for Lent" (from "ordinary clothes"), "looked like Champions League material"
-# ("looked anything like"), "the UK may not be relevant" ("centrally relevant"). A deleted phrase of several
-# words is a whole modifier ("the number plate [that got ... out of Argentina] was"), which leaves the rest
-# saying what it said, and so is a part of a name ("Joe Biden and [Vladimir] Putin"). Such a line is replaced
-# like a rewording. CNN/DM first-half replay (38 articles): three summaries changed ("he looked [anything]
-# like Champions League material" is now its source), +1.7/+1.5/+2.3 -> +1.7/+1.7/+2.6 against the first N
-# words.
+# ("looked anything like"). A deleted phrase of several words is most often a whole modifier ("the number
+# plate [that got ... out of Argentina] was"), which leaves the rest saying what it said, and a capitalised
+# word is a part of a name ("Joe Biden and [Vladimir] Putin"). Such a line is replaced like a rewording.
+# CNN/DM first-half replay (38 articles): three summaries changed ("he looked [anything] like Champions
+# League material" is now its source), +1.7/+1.5/+2.3 -> +1.7/+1.7/+2.6 against the first N words. Not
+# caught: "the UK may not be relevant" from "may not be viewed as centrally relevant" (three words).
 def drops_modifier(line: str, source: str) -> list[str]:
     """A content word of the source the line leaves out alone from between two words it keeps, with no
     punctuation around it ("ordinary" of "gave up ordinary clothes" -> "gave up clothes")."""

@@ -22,8 +22,8 @@ _UNIT = (r"(?:second|minute|hour|day|week|month|year|decade|centur(?:y|ie))s?")
 _SINCE = r"\b(?:since|until|till)\s+(?:the\s+)?(?:(?:late|early|mid)[- ]?\s*)?"  # "since the late "
 _LENGTH = r"(?:mile|kilomet(?:er|re)|km|met(?:er|re)|feet|foot|inch(?:es)?|yard)s?"
 ANSWER_TYPES: list[tuple[re.Pattern, re.Pattern]] = [
-    # a duration ("50 minutes", not an age: "22-year-old"), a starting or ending date ("since the late 1980s", "until 2020"), a span of
-    # years ("from 1807 to 1815") or, for "How long is the 5K?", a length ("3.14-mile")
+    # a duration ("50 minutes", not an age: "22-year-old"), a starting or ending date ("since the late
+    # 1980s", "until 2020"), a span of years ("from 1807 to 1815") or, for "How long is the 5K?", a length
     (re.compile(r"^\s*how (long|much time)\b(?! ago)", re.I),
      re.compile(rf"(\d|\b(a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|"
                 rf"several|few|many|half an?))[- ]{_UNIT}\b(?![- ]old\b)|{_SINCE}(?:\d\w*|\b{_MONTH}\b|\b{_DAY}\b)|"
