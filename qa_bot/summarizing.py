@@ -130,7 +130,7 @@ class Summarizer:
         self.input_tokens = input_tokens
 
     def _cache_path(self, article: Article, length: str) -> Path:
-        key = hashlib.sha256(f"{self.generator.name}|{length}|{SYSTEM_PROMPT}|{SHORTEN}|{LENGTHS[length]}|{self.input_tokens}|v13".encode()).hexdigest()[:10]
+        key = hashlib.sha256(f"{self.generator.name}|{length}|{SYSTEM_PROMPT}|{SHORTEN}|{LENGTHS[length]}|{self.input_tokens}|v14".encode()).hexdigest()[:10]
         return self.cache_dir / f"{article.id}-{length}-{key}.json"
 
     def cached(self, article: Article, length: str) -> Summary | None:
@@ -243,6 +243,7 @@ class Summarizer:
         if not lines:  # every line was left out: the lead key sentence stands for the article
             lines = [SummarySentence(key[0].text, [SentenceSource(article.id, key[0].start, key[0].end)])]
         lines.sort(key=lambda s: s.sources[0].start)  # in the article's order, as the key sentences are
+        lines = [SummarySentence(without_label(s.text), s.sources) for s in lines]
         lines = _within(lines, spec["words"])
         summary_text = _join([s.text for s in lines], bullets)
         result = Summary(summary_text, [article.id], length, unsupported_terms(summary_text, article.text),
@@ -495,6 +496,26 @@ _ASIDE = re.compile(r"\s*\([^()]{0,120}\)|\s+[–—-]{1,2}\s[^–—]{0,120}?\s
                     r",\s+(?:who|whom|whose|which|on|in|at|during|after|before|with|for)\s[^,;]{0,120},(?=\s)"
                     r"(?!\s+(?-i:[A-Z])[\w.]*[.,;!?])|"  # not the comma of "in Arlington, Virginia."
                     r"^(?:according to [^,]{0,60}|[^,]{0,40}\bsaid),\s+", re.I)
+
+
+# A picture caption's label heads the picture, not a sentence: "Fighter ace: Douglas Bader's story is to be
+# told ...", "Feminist icon: Patsy Kensit says ...". Pasted pages (the Daily Mail's) carry captions among
+# the story's sentences, and they restate it, so they can be key sentences. A label of at most five words
+# before a sentence starting with a capital is left out; not an attribution ("Police said: ...") nor a label
+# before a quotation ("Defiant: 'I will not resign'", whose label says who speaks).
+_LABEL = re.compile(r"^([A-Z][^:.!?\"“”‘’']{1,50}):\s+(?=[A-Z])")
+_SAYING = re.compile(r"\b(?:said|says|say|told|tells|added|adds|warned|warns|wrote|writes|explained|asked|"
+                     r"insisted|claimed|claims|stated|states|announced|declared)\b", re.I)
+
+
+def without_label(sentence: str) -> str:
+    """The sentence without a caption's label ("Fighter ace: Douglas Bader's story ..." -> "Douglas
+    Bader's story ...")."""
+    m = _LABEL.match(sentence)
+    if not m or len(m.group(1).split()) > 5 or _SAYING.search(m.group(1)):
+        return sentence
+    rest = sentence[m.end():]
+    return rest if len(rest.split()) >= LEAD_IN_MIN_WORDS else sentence
 
 
 # a linking adverb between commas ("The mayor, however, resigned"), or left after an aside was cut ("The mayor,

@@ -319,3 +319,15 @@ def test_a_source_shortened_for_a_reworded_line_does_not_end_inside_a_quotation(
     assert _lead_in(curly, 30) == curly
     assert _lead_in("The mayor of the city said it was a sad day, according to reports.", 20) == \
         "The mayor of the city said it was a sad day."
+
+
+def test_a_caption_label_is_left_out_but_not_an_attribution():
+    from qa_bot.summarizing import without_label
+
+    assert without_label("Fighter ace: Douglas Bader's story is to be told in a Hollywood film.") == \
+        "Douglas Bader's story is to be told in a Hollywood film."
+    for kept in ("Police said: The suspect fled the scene on foot after the attack.",  # who says it
+                 "Defiant: 'I will not resign,' she said on Monday night.",  # the label says who speaks
+                 "Warning: Graphic content.",  # too little left
+                 "A caption label that runs on far too long: The rest is a sentence of its own."):
+        assert without_label(kept) == kept
