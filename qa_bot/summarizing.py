@@ -130,7 +130,7 @@ class Summarizer:
         self.input_tokens = input_tokens
 
     def _cache_path(self, article: Article, length: str) -> Path:
-        key = hashlib.sha256(f"{self.generator.name}|{length}|{SYSTEM_PROMPT}|{SHORTEN}|{LENGTHS[length]}|{self.input_tokens}|v14".encode()).hexdigest()[:10]
+        key = hashlib.sha256(f"{self.generator.name}|{length}|{SYSTEM_PROMPT}|{SHORTEN}|{LENGTHS[length]}|{self.input_tokens}|v15".encode()).hexdigest()[:10]
         return self.cache_dir / f"{article.id}-{length}-{key}.json"
 
     def cached(self, article: Article, length: str) -> Summary | None:
@@ -229,11 +229,11 @@ class Summarizer:
                 if sentence is not None:
                     yield ("\n- " if bullets and lines[:-1] else "- " if bullets else " " if lines[:-1] else "") + sentence.text
         add(pending)
-        # key sentences the model skipped are summarised by themselves (cited, as written)
+        # key sentences the model skipped are summarised by themselves (cited; without asides, as fill-ins are)
         used = {(src.start, src.end) for s in lines + left_out for src in s.sources}
         for k in key:
             if (k.start, k.end) not in used and len(lines) + len(left_out) < len(key):
-                lines.append(SummarySentence(k.text, [SentenceSource(article.id, k.start, k.end)]))
+                lines.append(SummarySentence(without_asides(k.text), [SentenceSource(article.id, k.start, k.end)]))
         if left_out and FILL_IN:
             more = key_sentences(text[:end], len(key) + len(left_out), article.title)
             for k in more:

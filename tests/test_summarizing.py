@@ -331,3 +331,11 @@ def test_a_caption_label_is_left_out_but_not_an_attribution():
                  "Warning: Graphic content.",  # too little left
                  "A caption label that runs on far too long: The rest is a sentence of its own."):
         assert without_label(kept) == kept
+
+
+def test_a_key_sentence_the_model_skipped_stands_for_itself_without_its_asides(tmp_path):
+    summary = summarise_stabbing(tmp_path, "The Indiana Pacers' Chris Copeland and his wife were stabbed.")
+    skipped = [s for s in summary.sentences if s.text.startswith("When Copeland")]
+    assert skipped and skipped[0].text == "When Copeland told the man to back off, the suspect allegedly pulled out a knife."
+    source = skipped[0].sources[0]
+    assert make_article(STABBING).text[source.start:source.end].startswith("When Copeland, who used to play")
