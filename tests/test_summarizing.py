@@ -339,3 +339,16 @@ def test_a_key_sentence_the_model_skipped_stands_for_itself_without_its_asides(t
     assert skipped and skipped[0].text == "When Copeland told the man to back off, the suspect allegedly pulled out a knife."
     source = skipped[0].sources[0]
     assert make_article(STABBING).text[source.start:source.end].startswith("When Copeland, who used to play")
+
+
+def test_a_line_that_leaves_out_a_restriction_after_a_negation_is_caught():
+    """"No holiday when it falls on a Saturday" is not "No holiday"; "pleaded guilty when ..." is "pleaded guilty"."""
+    from qa_bot.summarizing import drops_restriction
+
+    source = "Under the pact, no public holiday is triggered when Anzac Day falls on a Saturday, as it does this year."
+    assert drops_restriction("No public holiday on Anzac Day.", source) == ["triggered", "falls", "Saturday"]
+    assert drops_restriction("He did not attend the meeting.", "He did not attend the meeting on Tuesday.") == \
+        ["Tuesday"]
+    assert drops_restriction("He pleaded guilty.", "He pleaded guilty when he appeared in court.") == []
+    assert drops_restriction("Police did not name the man.", "Police did not name the man, who is 45.") == []
+    assert drops_restriction("The mayor did not resign.", "The mayor did not resign.") == []
