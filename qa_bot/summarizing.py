@@ -131,7 +131,7 @@ class Summarizer:
         self.input_tokens = input_tokens
 
     def _cache_path(self, article: Article, length: str) -> Path:
-        key = hashlib.sha256(f"{self.generator.name}|{length}|{SYSTEM_PROMPT}|{SHORTEN}|{LENGTHS[length]}|{self.input_tokens}|v16".encode()).hexdigest()[:10]
+        key = hashlib.sha256(f"{self.generator.name}|{length}|{SYSTEM_PROMPT}|{SHORTEN}|{LENGTHS[length]}|{self.input_tokens}|v17".encode()).hexdigest()[:10]
         return self.cache_dir / f"{article.id}-{length}-{key}.json"
 
     def cached(self, article: Article, length: str) -> Summary | None:
@@ -520,9 +520,15 @@ def _in_cut_aside(source: str, have: Sequence[Token], kept: set[int], j: int) ->
 
 
 LEAD_IN_MIN_WORDS = 6  # a shortened source sentence keeps at least this many words
+# A phrase between commas starting with a preposition is an aside unless what follows leans on it: a relative
+# clause about its noun (", after John, who was to turn 31, was told" is not "... who was to turn 31") or the
+# rest of a list it starts (", with team news, provisional squads, betting odds and ..." is an enumeration).
 _ASIDE = re.compile(r"\s*\([^()]{0,120}\)|\s+[–—-]{1,2}\s[^–—]{0,120}?\s[–—-]{1,2}(?=\s)|"
-                    r",\s+(?:who|whom|whose|which|on|in|at|during|after|before|with|for)\s[^,;]{0,120},(?=\s)"
+                    r",\s+(?:who|whom|whose|which)\s[^,;]{0,120},(?=\s)"
                     r"(?!\s+(?-i:[A-Z])[\w.]*[.,;!?])|"  # not the comma of "in Arlington, Virginia."
+                    r",\s+(?:on|in|at|during|after|before|with|for)\s[^,;]{0,120},(?=\s)"
+                    r"(?!\s+(?-i:[A-Z])[\w.]*[.,;!?])(?!\s+(?:who|whom|whose|which)\b)"
+                    r"(?!\s+(?:[^\s,;.]+\s+){0,3}[^\s,;.]+,)|"
                     r"^(?:according to [^,]{0,60}|[^,]{0,40}\bsaid),\s+", re.I)
 
 

@@ -352,3 +352,16 @@ def test_a_line_that_leaves_out_a_restriction_after_a_negation_is_caught():
     assert drops_restriction("He pleaded guilty.", "He pleaded guilty when he appeared in court.") == []
     assert drops_restriction("Police did not name the man.", "Police did not name the man, who is 45.") == []
     assert drops_restriction("The mayor did not resign.", "The mayor did not resign.") == []
+
+
+def test_an_aside_that_what_follows_leans_on_is_kept():
+    """A relative clause about the phrase's noun, or the rest of a list it starts, needs the phrase."""
+    from qa_bot.summarizing import without_asides
+
+    assert without_asides("The pair married at the Cancer Center, after John, who was to turn 31 tomorrow, was "
+                          "told his cancer was terminal.") == \
+        "The pair married at the Cancer Center, after John was told his cancer was terminal."
+    listed = "We bring you every fixture, with team news, provisional squads, betting odds and Opta stats."
+    assert without_asides(listed) == listed
+    assert without_asides("The mayor, in a statement on Monday, said he would resign after the vote.") == \
+        "The mayor said he would resign after the vote."
