@@ -536,7 +536,8 @@ _ASIDE = re.compile(r"\s*\([^()]{0,120}\)|\s+[–—-]{1,2}\s[^–—]{0,120}?\s
 # told ...", "Feminist icon: Patsy Kensit says ...". Pasted pages (the Daily Mail's) carry captions among
 # the story's sentences, and they restate it, so they can be key sentences. A label of at most five words
 # before a sentence starting with a capital is left out; not an attribution ("Police said: ...") nor a label
-# before a quotation ("Defiant: 'I will not resign'", whose label says who speaks).
+# before a quotation ("Defiant: 'I will not resign'", whose label says who speaks), nor a title in capitals
+# ("Law & Order: SVU star Stephanie March ...").
 _LABEL = re.compile(r"^([A-Z][^:.!?\"“”‘’']{1,50}):\s+(?=[A-Z])")
 _SAYING = re.compile(r"\b(?:said|says|say|told|tells|added|adds|warned|warns|wrote|writes|explained|asked|"
                      r"insisted|claimed|claims|stated|states|announced|declared)\b", re.I)
@@ -546,8 +547,10 @@ def without_label(sentence: str) -> str:
     """The sentence without a caption's label ("Fighter ace: Douglas Bader's story ..." -> "Douglas
     Bader's story ...")."""
     m = _LABEL.match(sentence)
-    if not m or len(m.group(1).split()) > 5 or _SAYING.search(m.group(1)):
-        return sentence
+    words = m.group(1).split() if m else []
+    if not m or len(words) > 5 or _SAYING.search(m.group(1)) \
+            or (len(words) > 1 and all(not w[0].isalpha() or w[0].isupper() for w in words)):
+        return sentence  # too long for a label, an attribution, or a title ("Law & Order: SVU star ...")
     rest = sentence[m.end():]
     return rest if len(rest.split()) >= LEAD_IN_MIN_WORDS else sentence
 

@@ -329,6 +329,7 @@ def test_a_caption_label_is_left_out_but_not_an_attribution():
     for kept in ("Police said: The suspect fled the scene on foot after the attack.",  # who says it
                  "Defiant: 'I will not resign,' she said on Monday night.",  # the label says who speaks
                  "Warning: Graphic content.",  # too little left
+                 "Law & Order: SVU star Stephanie March has filed for divorce, her lawyer said.",  # a title
                  "A caption label that runs on far too long: The rest is a sentence of its own."):
         assert without_label(kept) == kept
 
