@@ -479,10 +479,11 @@ class Answerer:
             lo, hi = whole_words(article, *expand_number_unit(article, lo, hi), topic_words)
             if _WHO.match(asked):  # "Who wrote it?" -> "Jesse Ball", not "Jesse Ball’s" (his novel)
                 hi = without_possessive(article, lo, hi)
-            if type_matches(asked, article[lo:hi]) is False:  # "1980s" -> "since the late 1980s"
-                lo = since_start(article, lo)
-            out.append(_Support(block, (s, e), lo, hi, span.coverage, topical, span.verbatim,
-                                type_matches(asked, article[lo:hi])))
+            span_kind = type_matches(asked, article[lo:hi])
+            if span_kind is False and (since := since_start(article, lo)) < lo:  # "1980s" -> "since the late 1980s"
+                lo = since
+                span_kind = type_matches(asked, article[lo:hi])
+            out.append(_Support(block, (s, e), lo, hi, span.coverage, topical, span.verbatim, span_kind))
         for support in out:
             support.rival = rival
         return out
@@ -515,7 +516,8 @@ class Answerer:
             return Answer(NOT_FOUND_MESSAGE, False)
         cited = {int(n) for n in re.findall(r"\[(\d+)\]", raw) if 0 < int(n) <= len(blocks)}
         cited_blocks = [id(blocks[n - 1]) for n in cited]
-        if _YES_NO.match(main_clause(question)) and re.match(r"^\s*(yes|no)\b", text, re.I):
+        main = main_clause(question)  # "When X, what ...?" asks what; "When X left was she ...?" yes or no
+        if _YES_NO.match(main) and re.match(r"^\s*(yes|no)\b", text, re.I):
             return self._yes_no(text, blocks, question)
         supports = self.supports(text, blocks, question, full)
         # a span of only the question's own words answers nothing: asked again to quote, or abstained
@@ -535,7 +537,7 @@ class Answerer:
             if head and len(head.group(1).split()) >= 2:
                 best.end = best.start + len(head.group(1))
         answer = Answer(article[best.start:best.end], True, [self._source(best)])
-        words, main = len(answer.answer.split()), main_clause(question)  # "When X, what ...?" asks what
+        words = len(answer.answer.split())
         if shorten and ((_FACTOID.match(main) and words > FACTOID_WORDS)
                         or (_WHAT.match(main) and words > WHAT_WORDS)):
             # "Who took a tight grip?" -> not the whole sentence but the name in it

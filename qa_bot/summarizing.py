@@ -523,12 +523,11 @@ LEAD_IN_MIN_WORDS = 6  # a shortened source sentence keeps at least this many wo
 # A phrase between commas starting with a preposition is an aside unless what follows leans on it: a relative
 # clause about its noun (", after John, who was to turn 31, was told" is not "... who was to turn 31") or the
 # rest of a list it starts (", with team news, provisional squads, betting odds and ..." is an enumeration).
+_NOT_A_PLACE = r"(?!\s+(?-i:[A-Z])[\w.]*[.,;!?])"  # not the comma of "in Arlington, Virginia."
 _ASIDE = re.compile(r"\s*\([^()]{0,120}\)|\s+[–—-]{1,2}\s[^–—]{0,120}?\s[–—-]{1,2}(?=\s)|"
-                    r",\s+(?:who|whom|whose|which)\s[^,;]{0,120},(?=\s)"
-                    r"(?!\s+(?-i:[A-Z])[\w.]*[.,;!?])|"  # not the comma of "in Arlington, Virginia."
-                    r",\s+(?:on|in|at|during|after|before|with|for)\s[^,;]{0,120},(?=\s)"
-                    r"(?!\s+(?-i:[A-Z])[\w.]*[.,;!?])(?!\s+(?:who|whom|whose|which)\b)"
-                    r"(?!\s+(?:[^\s,;.]+\s+){0,3}[^\s,;.]+,)|"
+                    rf",\s+(?:who|whom|whose|which)\s[^,;]{{0,120}},(?=\s){_NOT_A_PLACE}|"
+                    rf",\s+(?:on|in|at|during|after|before|with|for)\s[^,;]{{0,120}},(?=\s){_NOT_A_PLACE}"
+                    r"(?!\s+(?:who|whom|whose|which)\b)(?!\s+(?:[^\s,;.]+\s+){0,3}[^\s,;.]+,)|"
                     r"^(?:according to [^,]{0,60}|[^,]{0,40}\bsaid),\s+", re.I)
 
 
