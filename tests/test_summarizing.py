@@ -175,6 +175,13 @@ def test_a_line_written_as_a_headline_is_replaced_by_its_source():
     source = "Spahic was substituted in the 90th minute with an ankle injury as Bayer crashed out."
     assert _headline("Spahic was substituted in with injury.", source)
     assert not _headline("Spahic was substituted in the 90th minute.", source)
+    # a sentence cut short keeps the function words of the part it keeps; a fragment from inside one does not
+    source = ("Herrera netted a brace against Aston Villa on Saturday afternoon without actually looking at the "
+              "goal as his eyes appeared to be shut when making contact with the ball.")
+    assert not _headline("Herrera netted a brace against Aston Villa.", source)
+    source = ("But where she wore prosthetics to achieve the sharp cheekbones, Promise's bone structure is a result "
+              "of contouring.")
+    assert _headline("Promise's bone structure.", source)
 
 
 def test_a_line_that_leaves_out_a_condition_or_hedge_is_caught():
@@ -305,6 +312,8 @@ def test_a_line_that_leaves_out_one_word_inside_what_it_keeps_is_caught():
     assert drops_modifier("The mayor resigned.", "The mayor, angry, resigned.") == []
     assert drops_modifier("The mayor resigned.", "The mayor has resigned.") == []
     assert drops_modifier("Biden and Putin spoke.", "Joe Biden and Vladimir Putin spoke.") == []  # a name
+    assert drops_modifier("The Duchess is a suffragette.", "The Duchess is a modern-day suffragette.") == ["modern-day"]
+    assert drops_modifier("Smith is a star.", "Smith is a Hollywood-based star.") == []  # a name's part
 
 
 def test_a_source_shortened_for_a_reworded_line_does_not_end_inside_a_quotation(tmp_path):
