@@ -15,7 +15,8 @@ from .extract import best_span, expand_number_unit, trim_to_answer, whole_words,
 from .followup import evidence as question_evidence
 from .followup import leans_on_history
 from .grounding import is_instruction, restore_numbers, says_not_found
-from .verify import TermWeights, about, echoes, key_terms, main_clause, since_start, type_matches, typed_phrase
+from .verify import (TermWeights, about, asks_when, echoes, key_terms, main_clause, since_start, type_matches,
+                     typed_phrase)
 from .index import Hit, PassageIndex
 from .lexical import tokenize
 from .streaming import final
@@ -477,7 +478,7 @@ class Answerer:
             a, b = trim_to_answer(article[lo:hi], asked)
             lo, hi = lo + a, lo + b
             lo, hi = whole_words(article, *expand_number_unit(article, lo, hi), topic_words)
-            if _WHO.match(asked):  # "Who wrote it?" -> "Jesse Ball", not "Jesse Ball’s" (his novel)
+            if _WHO.match(asked) or asks_when(asked):  # "Jesse Ball", not "Jesse Ball’s" (his novel); "Tuesday’s"
                 hi = without_possessive(article, lo, hi)
             span_kind = type_matches(asked, article[lo:hi])
             if span_kind is False and (since := since_start(article, lo)) < lo:  # "1980s" -> "since the late 1980s"

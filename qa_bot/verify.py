@@ -30,9 +30,22 @@ ANSWER_TYPES: list[tuple[re.Pattern, re.Pattern]] = [
                 rf"\b\d{{4}}s?\s*(?:to|-|–|through|until)\s*\d{{4}}\b|\d[- ]{_LENGTH}\b", re.I)),
     (re.compile(r"^\s*how (many|much|old|far|big|tall)\b|\bwhat (number|percentage|amount)\b", re.I), re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|millions?|"
                 r"billions?|half|halves|thirds?|quarters?|twice|double|triple|percent)\b", re.I)),
-    (re.compile(r"^\s*when\b|^\s*how long ago\b|\b(what|which) (day|date|year|month|time)\b|\bon which day\b", re.I),
+]
+_WHEN_TYPES: list[tuple[re.Pattern, re.Pattern]] = [
+    # a day ("Saturday", "September 11", "the 4th", "Election Day"), not a clock time: "What day will the
+    # troupe perform?" is not answered "2 p.m"
+    (re.compile(r"\b(what|which) day\b", re.I),
+     re.compile(rf"\b{_DAY}s?\b|\b{_MONTH}\s+\d|\b\d+\s+{_MONTH}|\b\d+(st|nd|rd|th)\b|\b\d{{1,2}}/\d{{1,2}}\b|"
+                r"\b(today|yesterday|tomorrow|tonight|day|christmas|easter|thanksgiving|eve|holiday)\b", re.I)),
+    # a time of day ("8 p.m.", "9:30", "noon"), or a race's time ("2:12:35"); not "what time frame" nor
+    # "what time of year" (a date's kind)
+    (re.compile(r"\bwhat time\b(?!\s+(frame|period|span|scale|line|of\s+(the\s+)?year)\b)", re.I),
+     re.compile(r"\d\s*[ap]\.?m\b|\d:\d\d|\b(noon|midday|midnight|morning|afternoon|evening|night|dawn|dusk|"
+                r"o'clock|o’clock)\b", re.I)),
+    (re.compile(r"^\s*when\b|^\s*how long ago\b|\b(what|which) (date|year|month|time)\b", re.I),
      re.compile(rf"\d|\b{_MONTH}\b|\b{_DAY}\b|\b(today|yesterday|tomorrow|week|month|year|morning|night|ago|earlier|later|spring|summer|autumn|fall|winter)\b", re.I)),
 ]
+ANSWER_TYPES += _WHEN_TYPES
 _NEGATION = re.compile(r"\b(not|no|never|none|nobody|nothing|neither|nor|without|denied|denies|deny|refused|"
                        r"refuses|failed|fails|broke|n't)\b|n’t\b", re.I)
 
@@ -66,6 +79,12 @@ def wants_type(question: str) -> re.Pattern | None:
         if asks.search(question):
             return answer
     return None
+
+
+def asks_when(question: str) -> bool:
+    """Does the question ask for a day, a time or a date ("When ...?", "What day ...?")?"""
+    wanted = wants_type(question)
+    return any(wanted is answer for _, answer in _WHEN_TYPES)
 
 
 def typed_phrase(question: str, sentence: str) -> tuple[int, int] | None:

@@ -353,6 +353,37 @@ def test_the_word_after_how_does_not_keep_a_hyphenated_answer_short(tmp_path, mi
     assert answer.found and answer.answer == "5-year-old"
 
 
+def test_what_day_wants_a_day_and_what_time_a_time_of_day():
+    """"What day will the troupe perform?" is not answered "2 p.m", nor "At what time ...?" "Saturday"."""
+    from qa_bot.verify import type_matches, typed_phrase
+
+    day, time = "What day will the troupe perform?", "At what time will the troupe perform?"
+    assert type_matches(day, "2 p.m") is False and type_matches(day, "36,000 tons") is False
+    assert all(type_matches(day, a) for a in ("Saturday", "September 11", "the 4th", "Election Day", "Fridays"))
+    assert type_matches(time, "Saturday") is False and type_matches(time, "2015") is False
+    assert all(type_matches(time, a) for a in ("9:30", "9 a.m", "noon", "2:12:35"))
+    assert type_matches("What time of year is it held?", "spring") is True  # a date's kind
+    assert type_matches("Over what time frame were they built?", "10 years") is True
+    assert type_matches("On which day?", "Wednesday") and type_matches("On which day?", "at 2 p.m") is False
+    sentence = "The Golden Dragon Acrobats will perform on Saturday at 2 p.m. in the park."
+    lo, hi = typed_phrase(day, sentence)
+    assert sentence[lo:hi] == "Saturday"
+    lo, hi = typed_phrase(time, sentence)
+    assert sentence[lo:hi] == "2 p.m"
+
+
+def test_a_day_is_answered_without_its_possessive(tmp_path, minilm):
+    """"What day was the vote?" -> "Tuesday", not "Tuesday’s" (the vote is Tuesday's, the day is Tuesday)."""
+    index = PassageIndex(tmp_path, minilm, "all-minilm-l6-v2", minilm.dim)
+    index.add_articles([make_article(
+        "Council vote\n\nThe city council met in the old town hall. Tuesday’s vote on the new budget was close, "
+        "with seven members in favour. The mayor welcomed the result.")])
+    answer = answerer(index, minilm, "Tuesday’s [1]")("What day was the vote on the budget?")
+    assert answer.found and answer.answer == "Tuesday"
+    answer = answerer(index, minilm, "Tuesday’s vote [1]")("What was close?")
+    assert answer.found and answer.answer.startswith("Tuesday’s")  # not a question about the day
+
+
 def test_how_long_is_answered_by_a_starting_date_a_span_of_years_or_a_length():
     from qa_bot.verify import since_start, type_matches, typed_phrase
 
