@@ -14,11 +14,20 @@ from qa_bot.index import PassageIndex
 from conftest import ScriptedGenerator
 
 
+def indexed(tmp_path, minilm, *texts: str) -> PassageIndex:
+    """A real index on disk holding the given articles."""
+    index = PassageIndex(tmp_path, minilm, "all-minilm-l6-v2", minilm.dim)
+    index.add_articles([make_article(text) for text in texts])
+    return index
+
+
 @pytest.fixture
 def seeded_index(tmp_path, minilm, seed_text):
-    index = PassageIndex(tmp_path, minilm, "all-minilm-l6-v2", minilm.dim)
-    index.add_articles([make_article(seed_text)])
-    return index
+    return indexed(tmp_path, minilm, seed_text)
+
+
+PARKS = ("Parks in bloom\n\nThe city's parks are greener than ever. Maria Lopez is the parks director who, since "
+         "2019, has planted 40,000 trees across the city. Residents have welcomed the new shade in summer.")
 
 
 def answerer(index, minilm, *replies):
@@ -236,10 +245,7 @@ def test_a_shortening_that_only_repeats_the_question_is_not_taken(seeded_index, 
 
 
 def test_who_is_answers_stop_before_the_relative_clause(tmp_path, minilm):
-    index = PassageIndex(tmp_path, minilm, "all-minilm-l6-v2", minilm.dim)
-    index.add_articles([make_article(
-        "Parks in bloom\n\nThe city's parks are greener than ever. Maria Lopez is the parks director who, since "
-        "2019, has planted 40,000 trees across the city. Residents have welcomed the new shade in summer.")])
+    index = indexed(tmp_path, minilm, PARKS)
     qa = answerer(index, minilm, "the parks director who, since 2019, has planted 40,000 trees across the city [1]")
     answer = qa("Who is Maria Lopez?")
     assert answer.found and answer.answer == "parks director"
@@ -248,8 +254,7 @@ def test_who_is_answers_stop_before_the_relative_clause(tmp_path, minilm):
 def test_weak_evidence_among_several_articles_abstains_without_the_model(tmp_path, minilm, seed_text):
     from test_summarizing import SKI, STABBING
 
-    index = PassageIndex(tmp_path, minilm, "all-minilm-l6-v2", minilm.dim)
-    index.add_articles([make_article(seed_text), make_article(SKI), make_article(STABBING)])
+    index = indexed(tmp_path, minilm, seed_text, SKI, STABBING)
     question = "Which basketball team won the championship in 2019?"
     qa = answerer(index, minilm)  # no scripted reply: calling the model would fail
     assert not qa(question).found and qa.generator.prompts == []
@@ -259,10 +264,7 @@ def test_weak_evidence_among_several_articles_abstains_without_the_model(tmp_pat
 
 
 def test_a_clause_answering_a_what_question_is_asked_again_for_the_phrase(tmp_path, minilm):
-    index = PassageIndex(tmp_path, minilm, "all-minilm-l6-v2", minilm.dim)
-    index.add_articles([make_article(
-        "Parks in bloom\n\nThe city's parks are greener than ever. Maria Lopez is the parks director who, since "
-        "2019, has planted 40,000 trees across the city. Residents have welcomed the new shade in summer.")])
+    index = indexed(tmp_path, minilm, PARKS)
     qa = answerer(index, minilm, "Maria Lopez is the parks director who, since 2019, has planted 40,000 trees "
                                  "across the city [1]", "40,000 trees")
     answer = qa("What did the parks director plant across the city?")
@@ -335,20 +337,18 @@ def test_echoes_spares_a_choice_the_question_offers():
 
 
 def test_a_number_the_model_will_not_quote_is_taken_from_the_sentence_about_the_question(tmp_path, minilm):
-    index = PassageIndex(tmp_path, minilm, "all-minilm-l6-v2", minilm.dim)
-    index.add_articles([make_article(
+    index = indexed(tmp_path, minilm,
         "School survey\n\nThe survey asked students about their habits. Fewer than one in 50 students reported "
-        "smoking cigarettes. Most said they exercise every week.")])
+        "smoking cigarettes. Most said they exercise every week.")
     qa = answerer(index, minilm, "4 [1]", "NOT FOUND")  # an unsupported number, then no quote
     answer = qa("How many students said they smoked cigarettes?")
     assert answer.found and answer.answer == "one in 50" and len(qa.generator.prompts) == 2
 
 
 def test_the_word_after_how_does_not_keep_a_hyphenated_answer_short(tmp_path, minilm):
-    index = PassageIndex(tmp_path, minilm, "all-minilm-l6-v2", minilm.dim)
-    index.add_articles([make_article(
+    index = indexed(tmp_path, minilm,
         "Family moves\n\nThe Garcia family moved to Denver in May. Their 5-year-old daughter started school "
-        "there this fall. The parents both work at the city hospital.")])
+        "there this fall. The parents both work at the city hospital.")
     answer = answerer(index, minilm, "5-year [1]")("How old is the Garcia daughter?")
     assert answer.found and answer.answer == "5-year-old"
 
@@ -374,10 +374,9 @@ def test_what_day_wants_a_day_and_what_time_a_time_of_day():
 
 def test_a_day_is_answered_without_its_possessive(tmp_path, minilm):
     """"What day was the vote?" -> "Tuesday", not "Tuesday’s" (the vote is Tuesday's, the day is Tuesday)."""
-    index = PassageIndex(tmp_path, minilm, "all-minilm-l6-v2", minilm.dim)
-    index.add_articles([make_article(
+    index = indexed(tmp_path, minilm,
         "Council vote\n\nThe city council met in the old town hall. Tuesday’s vote on the new budget was close, "
-        "with seven members in favour. The mayor welcomed the result.")])
+        "with seven members in favour. The mayor welcomed the result.")
     answer = answerer(index, minilm, "Tuesday’s [1]")("What day was the vote on the budget?")
     assert answer.found and answer.answer == "Tuesday"
     answer = answerer(index, minilm, "Tuesday’s vote [1]")("What was close?")
@@ -407,8 +406,7 @@ def test_a_date_given_for_how_long_keeps_its_since(tmp_path, minilm):
             "Dr. Ellen Sexton has lived in the faculty apartments on Claremont Avenue since the late 1980s. "
             "The university wants the apartment back for a new dean, a spokesman said on Tuesday. "
             "Her neighbours signed a letter of support, and the tenants association asked the city to step in.")
-    index = PassageIndex(tmp_path, minilm, "all-minilm-l6-v2", minilm.dim)
-    index.add_articles([make_article(text)])
+    index = indexed(tmp_path, minilm, text)
     answer = answerer(index, minilm, "1980s [1]")("How long has Dr. Sexton lived in the faculty apartments?")
     assert answer.found and answer.answer == "since the late 1980s"
 
