@@ -460,6 +460,8 @@ class Answerer:
         sentences = self._sentences(blocks)
         weights = TermWeights.of([t for _, _, t in sentences])
         topic_words = key_terms(_HOW.sub("", asked))  # a hyphenated answer does not widen into these
+        # "Who wrote it?" -> "Jesse Ball", not "Jesse Ball’s" (his novel); "What day ...?" -> not "Tuesday’s"
+        possessor = bool(_WHO.match(asked)) or asks_when(asked)
         out = []
         rival = 0.0
         for n, (block, (s, e), sentence) in enumerate(sentences):
@@ -478,7 +480,7 @@ class Answerer:
             a, b = trim_to_answer(article[lo:hi], asked)
             lo, hi = lo + a, lo + b
             lo, hi = whole_words(article, *expand_number_unit(article, lo, hi), topic_words)
-            if _WHO.match(asked) or asks_when(asked):  # "Jesse Ball", not "Jesse Ball’s" (his novel); "Tuesday’s"
+            if possessor:
                 hi = without_possessive(article, lo, hi)
             span_kind = type_matches(asked, article[lo:hi])
             if span_kind is False and (since := since_start(article, lo)) < lo:  # "1980s" -> "since the late 1980s"

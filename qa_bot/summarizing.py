@@ -471,6 +471,11 @@ def drops_qualifier(line: str, source: str) -> list[str]:
 _CLAUSE_MARK = re.compile(r"[,;:()–—]|\s-+\s")
 
 
+def _clause_break(source: str, have: Sequence[Token], i: int) -> bool:
+    """Does punctuation set word ``i`` of the source apart from the word after it?"""
+    return bool(_CLAUSE_MARK.search(source[have[i].end:have[i + 1].start]))
+
+
 # A single word left out from between two words a line keeps modifies what is kept, and often what it
 # says: "gave up clothes for Lent" (from "ordinary clothes"), "looked like Champions League material"
 # ("looked anything like"). A deleted phrase of several words is most often a whole modifier ("the number
@@ -516,7 +521,7 @@ def drops_restriction(line: str, source: str) -> list[str]:
     out: list[str] = []
     for a, b in zip(after, after[1:] + [len(have)]):
         j = a + 1  # the left-out words up to the first punctuation after them
-        while j < b and not _CLAUSE_MARK.search(source[have[j - 1].end:have[j].start]):
+        while j < b and not _clause_break(source, have, j - 1):
             j += 1
         out += [source[t.start:t.end] for t in have[a + 1:j] if t.norm not in STOPWORDS]
     return out
@@ -525,9 +530,8 @@ def drops_restriction(line: str, source: str) -> list[str]:
 def _in_cut_aside(source: str, have: Sequence[Token], kept: set[int], j: int) -> bool:
     """Is word ``j`` inside a clause set off by punctuation (", who nearly died in a crash,") of which the
     line keeps no word? A hedge there qualifies only that clause, which the line left out whole."""
-    lo = next((i for i in range(j - 1, -1, -1) if _CLAUSE_MARK.search(source[have[i].end:have[i + 1].start])), None)
-    hi = next((i for i in range(j, len(have) - 1) if _CLAUSE_MARK.search(source[have[i].end:have[i + 1].start])),
-              None)
+    lo = next((i for i in range(j - 1, -1, -1) if _clause_break(source, have, i)), None)
+    hi = next((i for i in range(j, len(have) - 1) if _clause_break(source, have, i)), None)
     if lo is None or hi is None:  # not set off on both sides
         return False
     return not any(i in kept for i in range(lo + 1, hi + 1))
