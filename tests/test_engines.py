@@ -1,5 +1,6 @@
 """The real engines on the packaged weights: llama.cpp as shipped writes what float32 transformers
-writes; kept prefixes change nothing but speed; Stop frees the engine; two slots write at once; an
+writes; kept prefixes change nothing but speed; a reply does not depend on what was asked before; Stop
+frees the engine; two slots write at once; an
 OpenAI-compatible server (llama.cpp's own, started here on 127.0.0.1) serves as the engine by URL.
 
 The small packaged model (Qwen2.5-Coder-0.5B) keeps these quick; tests/test_e2e.py uses the default."""
@@ -13,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa_bot.config import Config
@@ -67,6 +69,47 @@ def test_kept_prefix_gives_the_same_reply(small):
     small(other, 4)  # the slot now holds another prompt: the kept state must be restored
     assert small(QUESTION, 24, cache_upto=head) == plain
     assert "Ruiz" in plain
+
+
+def reply_and_logits(engine, messages: list[dict[str, str]], cache_upto: str | None = None) -> tuple[str, np.ndarray]:
+    """The reply, and the logits its first token was chosen from (read off the slot's llama.cpp context)."""
+    llm = engine._llms[0]
+    seen: dict[int, np.ndarray] = {}
+    read = llm.eval
+
+    def eval_and_note(batch):
+        read(batch)
+        seen[llm.n_tokens] = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).copy()
+
+    llm.eval = eval_and_note
+    try:
+        reply = engine(messages, 12, cache_upto=cache_upto)
+    finally:
+        del llm.eval
+    return reply, seen[len(engine._prompt_ids(messages, cache_upto)[0])]
+
+
+def test_a_reply_does_not_depend_on_what_was_asked_before(small):
+    """llama.cpp rounds differently in chunks of other sizes: a prompt read on from wherever the previous one
+    diverged got other logits (and now and then another answer) than the same prompt read afresh."""
+    head = f"Article:\n{ARTICLE}\n\n"
+    system = QUESTION[0]
+    when = [system, {"role": "user", "content": f"{head}Question: When did the library reopen?"}]
+    follow_up = [*QUESTION, {"role": "assistant", "content": "Ana Ruiz."}, {"role": "user", "content": "What did she say?"}]
+    other = [system, {"role": "user", "content": "Article:\nThe harbour board met on Friday and counted 40 boats.\n\n"
+                                                   "Question: How many boats?"}]
+    histories = [[(other, None)], [(QUESTION, head)], [(QUESTION, None)], [(when, None), (QUESTION, head)]]
+    for messages, cache_upto in ((when, head), (when, None), (follow_up, None)):
+        fresh = make_engine(SMALL, Config(cache_dir=cache_dir()))
+        try:
+            expected = reply_and_logits(fresh, messages, cache_upto)
+        finally:
+            fresh.close()
+        for history in histories:
+            for earlier, earlier_upto in history:
+                small(earlier, 6, cache_upto=earlier_upto)
+            reply, logits = reply_and_logits(small, messages, cache_upto)
+            assert reply == expected[0] and np.array_equal(logits, expected[1]), (messages[-1], history)
 
 
 def test_stop_frees_the_engine_at_once(small):

@@ -6,6 +6,12 @@ own llama.cpp context and key/value cache) share one copy of the weights. Prompt
 chunks so that Stop, or a user's question arriving during background work, frees the slot within
 a fraction of a second. Prefixes worth keeping (the system prompt, articles read ahead) are saved
 with llama.cpp's per-sequence state API and restored into whichever slot needs them.
+
+A reply must not depend on what a slot read before: llama.cpp's kernels round differently for chunks of
+other sizes, so a prompt read from where an earlier one diverged could get other logits (up to 0.5 apart on
+NYT questions) and, now and then, another answer. Every prompt is therefore read in the same chunks, fixed
+by the prompt alone (see ``_plan``), and what a slot or a kept prefix holds is reused only up to the last
+chunk end it shares with that plan.
 """
 from __future__ import annotations
 
@@ -115,6 +121,7 @@ class LlamaCppEngine(Engine):
         self._eog = {first.token_eos()} | {ids[0] for ids in specials if len(ids) == 1}
         self._prefix_ids = functools.lru_cache(maxsize=PREFIXES_TOKENISED)(lambda text: tuple(self._tokens(text)))
         self._kept = KeptPrefixes(kv_cache_mb * 2**20)
+        self._chunks: list[list[int]] = [[0] for _ in range(slots)]  # chunk ends of what each slot holds
         self._kv_per_token = self._kv_bytes(meta)
         self.context_tokens = context_tokens
         log.info("Loaded %s with llama.cpp (%d slot%s x %d threads) in %.1f s", self.name, slots,
@@ -171,20 +178,33 @@ class LlamaCppEngine(Engine):
         return self._kv_per_token
 
     # ---- reading prompts --------------------------------------------------------------------------
-    def _read(self, slot: int, tokens: list[int], upto: int, request: Request) -> bool:
+    def _plan(self, head: int, upto: int) -> list[int]:
+        """Where the chunks reading a prompt end (from 0): every ``chunk_tokens`` from the start up to the end
+        of its kept prefix (``head`` tokens), then every ``chunk_tokens`` from there, up to ``upto``."""
+        step = self.chunk_tokens
+        return sorted({0, upto} | {p for p in (*range(0, head, step), head, *range(head, upto, step)) if p <= upto})
+
+    def _read(self, slot: int, tokens: list[int], upto: int, request: Request, head: int) -> bool:
         """Make the slot's context hold ``tokens[:upto]``: reuse what it holds already or a kept
-        prefix, read the rest in chunks. False when the request was stopped on the way."""
+        prefix as far as they were read in the chunks of this prompt's plan, read the rest in those
+        chunks. False when the request was stopped on the way."""
         llm = self._llms[slot]
-        held = _common_prefix(llm._input_ids.tolist(), tokens[:upto])
+        plan = self._plan(head, upto)
+        held = _same_chunks(self._chunks[slot], plan, _common_prefix(llm._input_ids.tolist(), tokens[:upto]))
         kept = self._kept.longest(tokens[:upto])
-        if kept is not None and len(kept[0]) > held:
-            held = self._restore(slot, kept[0], kept[1])
+        if kept is not None and _same_chunks(self._plan(len(kept[0]), len(kept[0])), plan, len(kept[0])) > held:
+            self._restore(slot, kept[0], kept[1])
+            held = _same_chunks(self._chunks[slot], plan, len(kept[0]))
         llm._ctx.kv_cache_seq_rm(0, held, -1)
         llm.n_tokens = held
-        for start in range(held, upto, self.chunk_tokens):
+        self._chunks[slot] = [p for p in plan if p <= held]
+        for start, end in zip(plan, plan[1:]):
+            if end <= held:
+                continue
             if request.should_stop():
                 return False
-            llm.eval(tokens[start:min(start + self.chunk_tokens, upto)])
+            llm.eval(tokens[start:end])
+            self._chunks[slot].append(end)
         return True
 
     def _restore(self, slot: int, tokens: tuple[int, ...], state: bytes) -> int:
@@ -196,10 +216,12 @@ class LlamaCppEngine(Engine):
         if llama_cpp.llama_state_seq_set_data(llm._ctx.ctx, buf, len(state), 0) != len(state):
             log.warning("Could not restore a kept prefix; reading it again")
             llm.n_tokens = 0
+            self._chunks[slot] = [0]
             return 0
         llm.input_ids[:len(tokens)] = tokens
         llm.n_tokens = len(tokens)
         llm._requires_eval = True
+        self._chunks[slot] = self._plan(len(tokens), len(tokens))  # kept prefixes are read as a prompt's head
         return len(tokens)
 
     def _keep(self, slot: int, tokens: list[int]) -> None:
@@ -211,6 +233,7 @@ class LlamaCppEngine(Engine):
         llm = self._llms[slot]
         llm._ctx.kv_cache_seq_rm(0, len(tokens), -1)
         llm.n_tokens = len(tokens)
+        self._chunks[slot] = [p for p in self._chunks[slot] if p <= len(tokens)]
         size = llama_cpp.llama_state_seq_get_size(llm._ctx.ctx, 0)
         buf = (ctypes.c_uint8 * size)()
         written = llama_cpp.llama_state_seq_get_data(llm._ctx.ctx, buf, size, 0)
@@ -232,7 +255,7 @@ class LlamaCppEngine(Engine):
         except Preempted:
             return False
         try:
-            if not self._read(slot, head_ids, len(head_ids), request):
+            if not self._read(slot, head_ids, len(head_ids), request, len(head_ids)):
                 held = self._llms[slot].n_tokens  # read so far: kept, so the next attempt goes on from there
                 if held >= self.chunk_tokens and list(self._llms[slot]._input_ids[:held]) == head_ids[:held]:
                     self._keep(slot, head_ids[:held])
@@ -249,25 +272,29 @@ class LlamaCppEngine(Engine):
         if room < 1:
             raise ValueError(f"The prompt has {len(tokens)} tokens; this engine reads at most "
                              f"{self.context_tokens - 1}")
-        if head_ids and not self._read(slot, tokens, len(head_ids), request):
+        head = len(head_ids)
+        if head_ids and not self._read(slot, tokens, head, request, head):
             return
-        if head_ids and (request.cache_upto or len(head_ids) < 512):
+        if head_ids and (request.cache_upto or head < 512):
             self._keep(slot, head_ids)
-        if not self._read(slot, tokens, len(tokens) - 1, request):
+        if not self._read(slot, tokens, len(tokens) - 1, request, head):
             return
         llm = self._llms[slot]
         decode = codecs.getincrementaldecoder("utf-8")(errors="replace").decode
         stop = StopText(request.stop)
         written = 0
-        for token in llm.generate(tokens, temp=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0):
-            if token in self._eog:
-                break
-            piece = stop.feed(decode(llm.detokenize([token])))
-            if piece:
-                yield piece
-            written += 1
-            if stop.hit or written >= min(request.max_tokens, room) or request.should_stop():
-                break
+        try:
+            for token in llm.generate(tokens, temp=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0):
+                if token in self._eog:
+                    break
+                piece = stop.feed(decode(llm.detokenize([token])))
+                if piece:
+                    yield piece
+                written += 1
+                if stop.hit or written >= min(request.max_tokens, room) or request.should_stop():
+                    break
+        finally:  # the last prompt token and each token written were read one at a time
+            self._chunks[slot] += list(range(len(tokens), llm.n_tokens + 1))
         rest = stop.flush()
         if rest:
             yield rest
@@ -305,6 +332,16 @@ class StopText:
     def flush(self) -> str:
         out, self.pending = ("" if self.hit else self.pending), ""
         return out
+
+
+def _same_chunks(held: Sequence[int], plan: Sequence[int], limit: int) -> int:
+    """How many leading tokens were read in the same chunks by both lists of chunk ends (at most ``limit``)."""
+    shared = 0
+    for a, b in zip(held, plan):
+        if a != b or a > limit:
+            break
+        shared = a
+    return shared
 
 
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
