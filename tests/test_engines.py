@@ -112,6 +112,26 @@ def test_a_reply_does_not_depend_on_what_was_asked_before(small):
             assert reply == expected[0] and np.array_equal(logits, expected[1]), (messages[-1], history)
 
 
+def test_an_article_read_ahead_serves_a_question_that_does_not_keep_it(small):
+    """A question whose prompt starts with an article read ahead, but keeps only its system prompt (excerpts
+    that happen to be the whole article), still skips reading most of the article: both prompts are read in
+    chunks that start again where the system prompt ends."""
+    article = " ".join(f"On day {n} the harbour board counted {n * 3} boats." for n in range(30))
+    head = f"Article:\n{article}\n\n"
+    messages = [QUESTION[0], {"role": "user", "content": f"{head}Question: How many boats on day 7?"}]
+    assert small.warm(messages, head)
+    small([{"role": "user", "content": "Say hello."}], 2)  # the slot holds another prompt
+    tokens, head_ids = small._prompt_ids(messages, head)[:2]
+    llm = small._llms[0]
+    read, evaluate = [], llm.eval
+    llm.eval = lambda batch: (read.append(len(batch)), evaluate(batch))[1]
+    try:
+        small(messages, 2)  # no cache_upto: the prefix kept for this prompt is its system prompt
+    finally:
+        del llm.eval
+    assert len(tokens) - len(head_ids) <= sum(read) <= len(tokens) - len(head_ids) + small.chunk_tokens
+
+
 def test_stop_frees_the_engine_at_once(small):
     stream = small.stream(LONG, 400)
     next(stream)

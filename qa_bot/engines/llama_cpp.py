@@ -11,7 +11,8 @@ A reply must not depend on what a slot read before: llama.cpp's kernels round di
 other sizes, so a prompt read from where an earlier one diverged could get other logits (up to 0.5 apart on
 NYT questions) and, now and then, another answer. Every prompt is therefore read in the same chunks, fixed
 by the prompt alone (see ``_plan``), and what a slot or a kept prefix holds is reused only up to the last
-chunk end it shares with that plan.
+chunk end it shares with that plan. The chunk grid starts again where the system prompt and where a kept
+prefix end, so that prompts sharing only the one or the other still share their chunks.
 """
 from __future__ import annotations
 
@@ -34,19 +35,19 @@ PREFIXES_TOKENISED = 16  # prompt prefixes whose token ids are remembered (see _
 
 
 class KeptPrefixes:
-    """Key/value states of prompt prefixes (token ids -> llama.cpp sequence state), least recently
-    used dropped first once over ``capacity_bytes``."""
+    """Key/value states of prompt prefixes (token ids -> llama.cpp sequence state, and the ends of the
+    chunks it was read in), least recently used dropped first once over ``capacity_bytes``."""
 
     def __init__(self, capacity_bytes: int) -> None:
         self.capacity_bytes = capacity_bytes
-        self._states: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
+        self._states: OrderedDict[tuple[int, ...], tuple[bytes, tuple[int, ...]]] = OrderedDict()
         self._lock = threading.Lock()
 
     def __contains__(self, tokens: Sequence[int]) -> bool:
         with self._lock:
             return tuple(tokens) in self._states
 
-    def longest(self, tokens: Sequence[int]) -> tuple[tuple[int, ...], bytes] | None:
+    def longest(self, tokens: Sequence[int]) -> tuple[tuple[int, ...], bytes, tuple[int, ...]] | None:
         """The kept prefix of ``tokens`` with the most tokens, if any."""
         with self._lock:
             best = None
@@ -57,18 +58,18 @@ class KeptPrefixes:
             if best is None:
                 return None
             self._states.move_to_end(best)
-            return best, self._states[best]
+            return best, *self._states[best]
 
-    def put(self, tokens: Sequence[int], state: bytes) -> None:
+    def put(self, tokens: Sequence[int], state: bytes, chunks: Sequence[int]) -> None:
         if len(state) > self.capacity_bytes:
             return
         key = tuple(tokens)
         with self._lock:
             for shorter in [k for k in self._states if len(k) < len(key) and key[:len(k)] == k]:
                 del self._states[shorter]  # a longer state of the same prompt replaces a partial one
-            self._states[key] = state
+            self._states[key] = (state, tuple(chunks))
             self._states.move_to_end(key)
-            while sum(len(s) for s in self._states.values()) > self.capacity_bytes:
+            while sum(len(s) for s, _ in self._states.values()) > self.capacity_bytes:
                 self._states.popitem(last=False)
 
     def clear(self) -> None:
@@ -138,28 +139,35 @@ class LlamaCppEngine(Engine):
         """The chat template applied to ``messages``, ending where the reply starts."""
         return self._format(messages=list(messages)).prompt
 
-    def _split(self, messages: Sequence[Message], cache_upto: str | None) -> tuple[str, str]:
-        """The prompt cut in two: the prefix worth keeping, and the rest. The prefix ends after
-        ``cache_upto`` (e.g. an article read ahead), else after the leading messages (system prompt)."""
+    def _split(self, messages: Sequence[Message], cache_upto: str | None) -> tuple[str, str, str]:
+        """The prompt cut in two: the prefix worth keeping, and the rest; and the leading messages
+        (system prompt) it starts with. The prefix ends after ``cache_upto`` (e.g. an article read
+        ahead), else after the leading messages."""
         text = self.prompt(messages)
-        cut = 0
+        lead = self._head_format(messages=list(messages[:-1])).prompt if len(messages) >= 2 else ""
+        lead = lead if text.startswith(lead) else ""
+        cut = len(lead)
         if cache_upto:
             at = text.find(cache_upto)
             if at < 0:
                 raise ValueError("cache_upto is not part of the prompt")
             cut = at + len(cache_upto)
-        elif len(messages) >= 2:
-            head = self._head_format(messages=list(messages[:-1])).prompt
-            cut = len(head) if text.startswith(head) else 0
-        return text[:cut], text[cut:]
+        return text[:cut], text[cut:], lead if len(lead) <= cut else ""
 
-    def _prompt_ids(self, messages: Sequence[Message], cache_upto: str | None) -> tuple[list[int], list[int]]:
-        """Token ids of the whole prompt, and of its prefix worth keeping (tokenised apart, so the
-        prefix's ids are the same whatever follows it). The prefix's ids are remembered: an article read
-        ahead takes milliseconds to tokenise, and has_prefix, then the reply it decided on, need the same."""
-        head, tail = self._split(messages, cache_upto)
+    def _prompt_ids(self, messages: Sequence[Message], cache_upto: str | None
+                    ) -> tuple[list[int], list[int], list[int]]:
+        """Token ids of the whole prompt and of its prefix worth keeping (tokenised apart, so the
+        prefix's ids are the same whatever follows it); and where its chunk grid starts again (the ends of
+        the leading messages and of that prefix: the same prompt parts are read in the same chunks
+        whichever prefix is kept). Prefixes' ids are remembered: an article read ahead takes milliseconds
+        to tokenise, and has_prefix, then the reply it decided on, need the same."""
+        head, tail, lead = self._split(messages, cache_upto)
         head_ids = list(self._prefix_ids(head))
-        return head_ids + self._tokens(tail), head_ids
+        lead_ids = self._prefix_ids(lead)
+        cuts = [len(head_ids)]
+        if 0 < len(lead_ids) < len(head_ids) and tuple(head_ids[:len(lead_ids)]) == lead_ids:
+            cuts.insert(0, len(lead_ids))
+        return head_ids + self._tokens(tail), head_ids, cuts
 
     @staticmethod
     def _kv_bytes(meta: dict) -> int:
@@ -178,22 +186,28 @@ class LlamaCppEngine(Engine):
         return self._kv_per_token
 
     # ---- reading prompts --------------------------------------------------------------------------
-    def _plan(self, head: int, upto: int) -> list[int]:
-        """Where the chunks reading a prompt end (from 0): every ``chunk_tokens`` from the start up to the end
-        of its kept prefix (``head`` tokens), then every ``chunk_tokens`` from there, up to ``upto``."""
+    def _plan(self, cuts: Sequence[int], upto: int) -> list[int]:
+        """Where the chunks reading a prompt's first ``upto`` tokens end: every ``chunk_tokens`` from the
+        start, and again from each of ``cuts`` (see _prompt_ids)."""
         step = self.chunk_tokens
-        return sorted({0, upto} | {p for p in (*range(0, head, step), head, *range(head, upto, step)) if p <= upto})
+        ends, start = {0, upto}, 0
+        for cut in sorted(c for c in cuts if 0 < c < upto):
+            ends.update(range(start, cut, step))
+            ends.add(cut)
+            start = cut
+        ends.update(range(start, upto, step))
+        return sorted(ends)
 
-    def _read(self, slot: int, tokens: list[int], upto: int, request: Request, head: int) -> bool:
+    def _read(self, slot: int, tokens: list[int], upto: int, request: Request, cuts: Sequence[int]) -> bool:
         """Make the slot's context hold ``tokens[:upto]``: reuse what it holds already or a kept
         prefix as far as they were read in the chunks of this prompt's plan, read the rest in those
         chunks. False when the request was stopped on the way."""
         llm = self._llms[slot]
-        plan = self._plan(head, upto)
+        plan = self._plan(cuts, upto)
         held = _same_chunks(self._chunks[slot], plan, _common_prefix(llm._input_ids.tolist(), tokens[:upto]))
         kept = self._kept.longest(tokens[:upto])
-        if kept is not None and _same_chunks(self._plan(len(kept[0]), len(kept[0])), plan, len(kept[0])) > held:
-            self._restore(slot, kept[0], kept[1])
+        if kept is not None and _same_chunks(kept[2], plan, len(kept[0])) > held:
+            self._restore(slot, *kept)
             held = _same_chunks(self._chunks[slot], plan, len(kept[0]))
         llm._ctx.kv_cache_seq_rm(0, held, -1)
         llm.n_tokens = held
@@ -207,7 +221,7 @@ class LlamaCppEngine(Engine):
             self._chunks[slot].append(end)
         return True
 
-    def _restore(self, slot: int, tokens: tuple[int, ...], state: bytes) -> int:
+    def _restore(self, slot: int, tokens: tuple[int, ...], state: bytes, chunks: Sequence[int]) -> int:
         import llama_cpp
 
         llm = self._llms[slot]
@@ -221,7 +235,7 @@ class LlamaCppEngine(Engine):
         llm.input_ids[:len(tokens)] = tokens
         llm.n_tokens = len(tokens)
         llm._requires_eval = True
-        self._chunks[slot] = self._plan(len(tokens), len(tokens))  # kept prefixes are read as a prompt's head
+        self._chunks[slot] = list(chunks)
         return len(tokens)
 
     def _keep(self, slot: int, tokens: list[int]) -> None:
@@ -237,16 +251,16 @@ class LlamaCppEngine(Engine):
         size = llama_cpp.llama_state_seq_get_size(llm._ctx.ctx, 0)
         buf = (ctypes.c_uint8 * size)()
         written = llama_cpp.llama_state_seq_get_data(llm._ctx.ctx, buf, size, 0)
-        self._kept.put(tokens, ctypes.string_at(buf, written))
+        self._kept.put(tokens, ctypes.string_at(buf, written), self._chunks[slot])
 
     def has_prefix(self, messages: Sequence[Message], cache_upto: str | None = None) -> bool:
-        _, head_ids = self._prompt_ids(messages, cache_upto)
+        head_ids = self._prompt_ids(messages, cache_upto)[1]
         return bool(head_ids) and head_ids in self._kept
 
     def warm(self, messages: Sequence[Message], cache_upto: str) -> bool:
         from .base import Preempted
 
-        _, head_ids = self._prompt_ids(messages, cache_upto)
+        _, head_ids, cuts = self._prompt_ids(messages, cache_upto)
         if not head_ids or head_ids in self._kept:
             return True
         request = Request(messages, 1, background=True, cache_upto=cache_upto)
@@ -255,7 +269,7 @@ class LlamaCppEngine(Engine):
         except Preempted:
             return False
         try:
-            if not self._read(slot, head_ids, len(head_ids), request, len(head_ids)):
+            if not self._read(slot, head_ids, len(head_ids), request, cuts):
                 held = self._llms[slot].n_tokens  # read so far: kept, so the next attempt goes on from there
                 if held >= self.chunk_tokens and list(self._llms[slot]._input_ids[:held]) == head_ids[:held]:
                     self._keep(slot, head_ids[:held])
@@ -267,17 +281,16 @@ class LlamaCppEngine(Engine):
 
     # ---- writing ----------------------------------------------------------------------------------
     def _generate(self, slot: int, request: Request) -> Iterator[str]:
-        tokens, head_ids = self._prompt_ids(request.messages, request.cache_upto)
+        tokens, head_ids, cuts = self._prompt_ids(request.messages, request.cache_upto)
         room = self.context_tokens - len(tokens)
         if room < 1:
             raise ValueError(f"The prompt has {len(tokens)} tokens; this engine reads at most "
                              f"{self.context_tokens - 1}")
-        head = len(head_ids)
-        if head_ids and not self._read(slot, tokens, head, request, head):
+        if head_ids and not self._read(slot, tokens, len(head_ids), request, cuts):
             return
-        if head_ids and (request.cache_upto or head < 512):
+        if head_ids and (request.cache_upto or len(head_ids) < 512):
             self._keep(slot, head_ids)
-        if not self._read(slot, tokens, len(tokens) - 1, request, head):
+        if not self._read(slot, tokens, len(tokens) - 1, request, cuts):
             return
         llm = self._llms[slot]
         decode = codecs.getincrementaldecoder("utf-8")(errors="replace").decode
