@@ -6,6 +6,7 @@ OpenAI-compatible server (llama.cpp's own, started here on 127.0.0.1) serves as 
 The small packaged model (Qwen2.5-Coder-0.5B) keeps these quick; tests/test_e2e.py uses the default."""
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -71,22 +73,31 @@ def test_kept_prefix_gives_the_same_reply(small):
     assert "Ruiz" in plain
 
 
-def reply_and_logits(engine, messages: list[dict[str, str]], cache_upto: str | None = None) -> tuple[str, np.ndarray]:
-    """The reply, and the logits its first token was chosen from (read off the slot's llama.cpp context)."""
+@contextlib.contextmanager
+def reads(engine) -> Iterator[list[tuple[int, int, np.ndarray]]]:
+    """Note each batch slot 0's llama.cpp context reads: (tokens held after it, its size, the logits after it)."""
     llm = engine._llms[0]
-    seen: dict[int, np.ndarray] = {}
+    seen: list[tuple[int, int, np.ndarray]] = []
     read = llm.eval
 
     def eval_and_note(batch):
         read(batch)
-        seen[llm.n_tokens] = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).copy()
+        seen.append((llm.n_tokens, len(batch),
+                     np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).copy()))
 
     llm.eval = eval_and_note
     try:
-        reply = engine(messages, 12, cache_upto=cache_upto)
+        yield seen
     finally:
         del llm.eval
-    return reply, seen[len(engine._prompt_ids(messages, cache_upto)[0])]
+
+
+def reply_and_logits(engine, messages: list[dict[str, str]], cache_upto: str | None = None) -> tuple[str, np.ndarray]:
+    """The reply, and the logits its first token was chosen from (read off the slot's llama.cpp context)."""
+    with reads(engine) as seen:
+        reply = engine(messages, 12, cache_upto=cache_upto)
+    prompt = len(engine._prompt_ids(messages, cache_upto)[0])
+    return reply, next(logits for held, _, logits in seen if held == prompt)
 
 
 def test_a_reply_does_not_depend_on_what_was_asked_before(small):
@@ -122,14 +133,10 @@ def test_an_article_read_ahead_serves_a_question_that_does_not_keep_it(small):
     assert small.warm(messages, head)
     small([{"role": "user", "content": "Say hello."}], 2)  # the slot holds another prompt
     tokens, head_ids = small._prompt_ids(messages, head)[:2]
-    llm = small._llms[0]
-    read, evaluate = [], llm.eval
-    llm.eval = lambda batch: (read.append(len(batch)), evaluate(batch))[1]
-    try:
+    with reads(small) as seen:
         small(messages, 2)  # no cache_upto: the prefix kept for this prompt is its system prompt
-    finally:
-        del llm.eval
-    assert len(tokens) - len(head_ids) <= sum(read) <= len(tokens) - len(head_ids) + small.chunk_tokens
+    read = sum(size for held, size, _ in seen if held <= len(tokens))  # the prompt, not the reply
+    assert len(tokens) - len(head_ids) <= read <= len(tokens) - len(head_ids) + small.chunk_tokens
 
 
 def test_stop_frees_the_engine_at_once(small):

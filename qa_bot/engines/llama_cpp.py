@@ -221,7 +221,7 @@ class LlamaCppEngine(Engine):
             self._chunks[slot].append(end)
         return True
 
-    def _restore(self, slot: int, tokens: tuple[int, ...], state: bytes, chunks: Sequence[int]) -> int:
+    def _restore(self, slot: int, tokens: tuple[int, ...], state: bytes, chunks: Sequence[int]) -> None:
         import llama_cpp
 
         llm = self._llms[slot]
@@ -231,12 +231,11 @@ class LlamaCppEngine(Engine):
             log.warning("Could not restore a kept prefix; reading it again")
             llm.n_tokens = 0
             self._chunks[slot] = [0]
-            return 0
+            return
         llm.input_ids[:len(tokens)] = tokens
         llm.n_tokens = len(tokens)
         llm._requires_eval = True
         self._chunks[slot] = list(chunks)
-        return len(tokens)
 
     def _keep(self, slot: int, tokens: list[int]) -> None:
         """Save the slot's state of ``tokens`` (which it holds) as a kept prefix."""
