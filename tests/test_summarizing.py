@@ -375,3 +375,52 @@ def test_an_aside_that_what_follows_leans_on_is_kept():
     assert without_asides(listed) == listed
     assert without_asides("The mayor, in a statement on Monday, said he would resign after the vote.") == \
         "The mayor said he would resign after the vote."
+
+
+def test_a_line_that_is_a_fragment_of_its_source_is_caught():
+    """A line cut off before what its last word needs, or starting inside its source with a preposition's
+    object, a dependent clause or a word in another form, is not a sentence a reader can trust."""
+    from qa_bot.summarizing import _fragment
+
+    fragments = {
+        "Mangala joined from Porto and is contracted to City until.":
+            "Mangala joined from Porto and is contracted to City until June 2019.",
+        "Divorce can wreck retirement.":
+            "The cost of divorce can wreck retirement many years after the break-up of a marriage.",
+        "As 14 million working households receive a tax cut.":
+            "David Cameron will say that high taxes are 'immoral' as 14 million working households receive a tax cut.",
+        "Round penis compared to other macaques.":
+            "The white-cheeked macaque, from Tibet, has a distinctive rounded penis compared to other macaques.",
+    }
+    sentences = {
+        "Biden and Putin spoke about the troop build-up.":  # what comes before a subject may go
+            "Presidents Joe Biden and Vladimir Putin spoke about the troop build-up near Ukraine.",
+        "The BBC claimed it was an 'unhappy coincidence'.":
+            "While the BBC claimed the plate was an 'unhappy coincidence', Maria Barrionuevo said they were provoking people.",
+        "Maria Barrionuevo said they were provoking people.":  # a clause after a comma
+            "While the BBC claimed the plate was an 'unhappy coincidence', Maria Barrionuevo said they were provoking people.",
+        "Spahic was substituted in the 90th minute.":  # cut short where a clause ends
+            "Spahic was substituted in the 90th minute as Bayer crashed out of the cup.",
+    }
+    assert all(_fragment(line, source) for line, source in fragments.items())
+    assert not any(_fragment(line, source) for line, source in sentences.items())
+
+
+def test_a_fragment_line_is_replaced_by_its_source(tmp_path):
+    summary = summarise_stabbing(
+        tmp_path, "The Indiana Pacers' Chris Copeland and his wife were stabbed.",
+        "When Copeland told the man to back off, the suspect allegedly pulled out a knife.",
+        "Copeland is in town to play his.")
+    texts = [s.text for s in summary.sentences]
+    assert texts[-1] == "Copeland is in town to play his former team, the Knicks, tonight."
+    assert summary.checked == 2
+
+
+def test_an_agency_dateline_is_left_out():
+    from qa_bot.summarizing import without_label
+
+    assert without_label("(CNN) Britt McHenry found herself in the news, rather than reporting on it.") == \
+        "Britt McHenry found herself in the news, rather than reporting on it."
+    assert without_label("(CNN)Blues legend B.B. King was hospitalized for dehydration.") == \
+        "Blues legend B.B. King was hospitalized for dehydration."
+    assert without_label("(pictured) she said so on Monday night.") == "(pictured) she said so on Monday night."
