@@ -45,6 +45,16 @@ def test_answer_kind():
     assert type_matches("Who spoke?", "anyone") is None
 
 
+def test_when_is_answered_by_a_date_an_event_or_a_season_not_a_word_like_a_month():
+    for answer in ("Sept. 4", "in December", "after he met Alexander the first time", "As she was dying",
+                   "last season", "in the coming months", "whenever engine power was less important"):
+        assert type_matches("When did it happen?", answer) is True, answer
+    for answer in ("the mayor", "a market stall", "the decision", "in the basement"):
+        assert type_matches("When did it happen?", answer) is False, answer
+    assert type_matches("What day did it happen?", "after the game") is False  # a day is asked
+    assert type_matches("What time did it start?", "as soon as he arrived") is False
+
+
 def test_negation_flip():
     assert negation_flip("Obama has used the word genocide.", "Obama broke his promise to use the word genocide.")
     assert not negation_flip("Talks are due in Geneva.", SENTENCE)
