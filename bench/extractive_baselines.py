@@ -7,6 +7,7 @@ words at its own length (ROUGE-1/2/L F, rouge-score with stemming). Runs in seco
 """
 from __future__ import annotations
 
+import re
 import sys
 import time
 from pathlib import Path
@@ -22,17 +23,10 @@ HEAD_WORDS = 300  # about the 400 tokens summaries read (summary_input_tokens)
 BUDGET = 80  # a short summary's words
 
 
-def fit(sentences: list[str], budget: int) -> str:
-    """Whole sentences in order within the budget (at least one); one that does not fit is skipped."""
-    out: list[str] = []
-    used = 0
-    for sentence in sentences:
-        n = len(sentence.split())
-        if out and used + n > budget:
-            continue
-        out.append(sentence)
-        used += n
-    return " ".join(out)
+def head_end(text: str, words: int) -> int:
+    """Character offset where the text's first ``words`` words end."""
+    spans = [m.end() for _, m in zip(range(words), re.finditer(r"\S+", text))]
+    return spans[-1] if spans else len(text)
 
 
 def main() -> int:
@@ -41,7 +35,7 @@ def main() -> int:
     args = parser.parse_args()
     from qa_bot.articles import IngestError, make_article
     from qa_bot.key_sentences import key_sentences
-    from qa_bot.summarizing import without_asides
+    from qa_bot.summarizing import SummarySentence, _within, without_asides
 
     started = time.time()
     file, ref_field, _ = DATASETS[args.dataset]
@@ -58,9 +52,10 @@ def main() -> int:
             diffs: dict[str, list[float]] = {k: [] for k in ROUGE_TYPES}
             words = []
             for article, reference in articles:
-                head = " ".join(article.text.split()[:HEAD_WORDS])
-                key = key_sentences(article.text[:len(head)], 3, article.title, lead_weight=weight)
-                text = fit([k.text if asides else without_asides(k.text) for k in key], BUDGET)
+                key = key_sentences(article.text[:head_end(article.text, HEAD_WORDS)], 3, article.title,
+                                    lead_weight=weight)
+                lines = [SummarySentence(k.text if asides else without_asides(k.text)) for k in key]
+                text = " ".join(line.text for line in _within(lines, BUDGET))  # as summaries fit the budget
                 n = len(text.split())
                 ours, first_n = rouge(scorer, reference, text), rouge(scorer, reference, " ".join(article.text.split()[:n]))
                 for k in ROUGE_TYPES:
