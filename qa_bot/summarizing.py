@@ -131,7 +131,7 @@ class Summarizer:
         self.input_tokens = input_tokens
 
     def _cache_path(self, article: Article, length: str) -> Path:
-        key = hashlib.sha256(f"{self.generator.name}|{length}|{SYSTEM_PROMPT}|{SHORTEN}|{LENGTHS[length]}|{self.input_tokens}|v19".encode()).hexdigest()[:10]
+        key = hashlib.sha256(f"{self.generator.name}|{length}|{SYSTEM_PROMPT}|{SHORTEN}|{LENGTHS[length]}|{self.input_tokens}|v20".encode()).hexdigest()[:10]
         return self.cache_dir / f"{article.id}-{length}-{key}.json"
 
     def cached(self, article: Article, length: str) -> Summary | None:
@@ -461,7 +461,8 @@ def _fragment(line: str, source: str) -> bool:
         return source[have[j].start:have[j].end].lower()
 
     last, first = kept[-1], kept[0]
-    if word(last) in _NEEDS_MORE and last + 1 < len(have) and not _clause_break(source, have, last):
+    if word(last) in _NEEDS_MORE and last + 1 < len(have) and not _clause_break(source, have, last) \
+            and not (word(last) == "her" and word(last + 1) in STOPWORDS):  # "He told her" (about ...): an object
         return True  # "contracted to City until."
     if first == 0:
         return False  # the line starts where its source does

@@ -389,6 +389,8 @@ def test_a_line_that_is_a_fragment_of_its_source_is_caught():
             "The cost of divorce can wreck retirement many years after the break-up of a marriage.",
         "As 14 million working households receive a tax cut.":
             "David Cameron will say that high taxes are 'immoral' as 14 million working households receive a tax cut.",
+        "The prize made her.":  # "her" begins what follows: "her famous"
+            "The prize made her famous across Europe.",
         "Round penis compared to other macaques.":
             "The white-cheeked macaque, from Tibet, has a distinctive rounded penis compared to other macaques.",
     }
@@ -401,6 +403,8 @@ def test_a_line_that_is_a_fragment_of_its_source_is_caught():
             "While the BBC claimed the plate was an 'unhappy coincidence', Maria Barrionuevo said they were provoking people.",
         "Spahic was substituted in the 90th minute.":  # cut short where a clause ends
             "Spahic was substituted in the 90th minute as Bayer crashed out of the cup.",
+        "He told her.":  # "her" is the object here, not the start of "her plan"
+            "He told her about the plan on Monday.",
     }
     assert all(_fragment(line, source) for line, source in fragments.items())
     assert not any(_fragment(line, source) for line, source in sentences.items())
