@@ -11,12 +11,12 @@ import numpy as np
 
 from .chunking import Passage, split_sentences
 from .config import Config
-from .extract import best_span, expand_number_unit, trim_to_answer, whole_words, without_possessive
+from .extract import balanced, best_span, expand_number_unit, trim_to_answer, whole_words, without_possessive
 from .followup import evidence as question_evidence
 from .followup import leans_on_history
 from .grounding import is_instruction, restore_numbers, says_not_found
-from .verify import (TermWeights, about, asks_when, echoes, key_terms, main_clause, since_start, type_matches,
-                     typed_phrase)
+from .verify import (TermWeights, about, asks_when, candidates, echoes, key_terms, main_clause, negated,
+                     negation_flip, since_start, type_matches, typed_phrase, yes_no_form)
 from .index import Hit, PassageIndex
 from .lexical import tokenize
 from .streaming import final
@@ -99,7 +99,6 @@ _HOW = re.compile(r"^\s*how\s+\w+", re.I)
 _WHO = re.compile(r"^\s*(?:who|whom)\b", re.I)  # not "whose": "Jesse Ball’s" answers that
 _DEFINITION = re.compile(r"^\s*(?:who|what)\s+(?:is|are|was|were)\b", re.I)
 _RELATIVE = re.compile(r"(.+?)(?:,\s+|\s+)(?:who|which|whose|whom)\b", re.S)
-_YES_NO = re.compile(r"^\s*(is|are|was|were|did|do|does|can|could|has|have|had|will|would|should|may|might)\b", re.I)
 
 
 @dataclass
@@ -462,6 +461,7 @@ class Answerer:
         topic_words = key_terms(_HOW.sub("", asked))  # a hyphenated answer does not widen into these
         # "Who wrote it?" -> "Jesse Ball", not "Jesse Ball’s" (his novel); "What day ...?" -> not "Tuesday’s"
         possessor = bool(_WHO.match(asked)) or asks_when(asked)
+        named = candidates(asked)  # "social media" answers "... on social media or on air?": not trimmed
         out = []
         rival = 0.0
         for n, (block, (s, e), sentence) in enumerate(sentences):
@@ -477,9 +477,10 @@ class Answerer:
             lo, hi = span.start, span.end
             # the question's own words at the edges are not the answer ("Kremlin spokesman Dmitry Peskov"
             # for "Who is the Kremlin spokesman?" -> "Dmitry Peskov")
-            a, b = trim_to_answer(article[lo:hi], asked)
+            a, b = trim_to_answer(article[lo:hi], asked, named)
             lo, hi = lo + a, lo + b
             lo, hi = whole_words(article, *expand_number_unit(article, lo, hi), topic_words)
+            lo, hi = balanced(article, lo, hi)
             if possessor:
                 hi = without_possessive(article, lo, hi)
             span_kind = type_matches(asked, article[lo:hi])
@@ -520,7 +521,7 @@ class Answerer:
         cited = {int(n) for n in re.findall(r"\[(\d+)\]", raw) if 0 < int(n) <= len(blocks)}
         cited_blocks = [id(blocks[n - 1]) for n in cited]
         main = main_clause(question)  # "When X, what ...?" asks what; "When X left was she ...?" yes or no
-        if _YES_NO.match(main) and re.match(r"^\s*(yes|no)\b", text, re.I):
+        if yes_no_form(question) and re.match(r"^\s*(yes|no)\b", text, re.I):
             return self._yes_no(text, blocks, question)
         supports = self.supports(text, blocks, question, full)
         # a span of only the question's own words answers nothing: asked again to quote, or abstained
@@ -558,7 +559,13 @@ class Answerer:
         if about(question, sentence, weights) < self.config.min_about:
             return Answer(NOT_FOUND_MESSAGE, False)
         support = _Support(block, (s, e), s, e, 1.0, 1.0, True, None)
-        return Answer(text.split()[0].strip(",.").capitalize(), True, [self._source(support)])
+        reply = text.split()[0].strip(",.").capitalize()
+        if reply == "Yes" and not negated(question) and negation_flip(question, sentence):
+            # "Does the UN have the authority to prosecute?" -> not "Yes" beside "The United Nations does not
+            # have the legal authority to prosecute": the sentence shown decides
+            log.debug("Yes corrected to No: %r negates the question's words", sentence[:80])
+            reply = "No"
+        return Answer(reply, True, [self._source(support)])
 
     def _quote(self, question: str, blocks: list[_Block], own: bool = False, recheck: bool = False) -> Answer:
         """Ask again, constrained to quote the sentence most about the question; the reply must be a

@@ -142,26 +142,32 @@ def verb_lemma(word: str) -> str:
     return found[0].lower() if found else word.lower()
 
 
-def trim_to_answer(span_text: str, question: str) -> tuple[int, int]:
+def trim_to_answer(span_text: str, question: str, named: frozenset[str] | set[str] = frozenset()) -> tuple[int, int]:
     """Offsets inside ``span_text`` with leading/trailing question words (in any verb form: "spoke to
     Zelensky" for "Who did he speak to?"), stopwords and punctuation cut ("the call was requested by
-    Russian officials" -> "Russian officials"); the whole when nothing is new."""
+    Russian officials" -> "Russian officials"); the whole when nothing is new. The ``named`` candidates of
+    a choice question are never cut, nor the question's words just before one ("social media" of "... on
+    social media or on air?")."""
     asked_tokens = tokens(question)
-    asked = content({t.norm for t in asked_tokens})
+    asked = content({t.norm for t in asked_tokens}) - set(named)
     asked_lemmas = {verb_lemma(question[t.start:t.end]) for t in asked_tokens if t.norm in asked}
     toks = tokens(span_text)
     keep = [i for i, t in enumerate(toks) if t.norm not in asked and t.norm not in STOPWORDS
             and verb_lemma(span_text[t.start:t.end]) not in asked_lemmas]
     if not keep:
         return 0, len(span_text)
-    last = keep[-1]
+    first, last = keep[0], keep[-1]
+    if toks[first].norm in named:  # with the question's words just before it: "social media"
+        pairs = {(a.norm, b.norm) for a, b in zip(asked_tokens, asked_tokens[1:])}
+        while first > 0 and toks[first - 1].norm not in STOPWORDS and (toks[first - 1].norm, toks[first].norm) in pairs:
+            first -= 1
     # a name goes whole, even when the question holds its last part ("Michael Chow" for "Who is Mrs. Chow
     # married to?")
     while last + 1 < len(toks) and span_text[toks[last].start:toks[last].start + 1].isupper() \
             and span_text[toks[last + 1].start:toks[last + 1].start + 1].isupper() \
             and not span_text[toks[last].end:toks[last + 1].start].strip():
         last += 1
-    return toks[keep[0]].start, toks[last].end
+    return toks[first].start, toks[last].end
 
 
 def expand_number_unit(text: str, start: int, end: int) -> tuple[int, int]:
@@ -207,4 +213,40 @@ def whole_words(text: str, start: int, end: int, asked: frozenset[str] | set[str
     for close, open_ in _OPENING.items():
         if close in inside and start and text[start - 1] == open_ and inside.count(open_) < inside.count(close):
             start -= 1
+    return start, end
+
+
+_PAIRS = (("(", ")"), ("[", "]"), ("“", "”"))
+BALANCE_CHARS = 80  # how far a span may widen to take in the other half of a pair it holds one half of
+
+
+def balanced(text: str, start: int, end: int) -> tuple[int, int]:
+    """A span holding both halves of every bracket and curly quote pair it holds one half of.
+
+    An aside left open at the end is cut ("cowhide top ($866, on sale" -> "cowhide top"); a quotation left
+    open or closed is taken whole when its other half is near ("combat “imperialist aggression" -> "combat
+    “imperialist aggression,”"); a stray half at the span's edge is dropped. A reader never sees half a pair."""
+    for open_, close in _PAIRS:
+        inside = text[start:end]
+        if inside.count(open_) > inside.count(close):
+            at = start + inside.rindex(open_)
+            after = text.find(close, end, min(len(text), end + BALANCE_CHARS))
+            before = text[start:at].rstrip(" ,;:—–-")
+            if open_ != "“" and before.strip():  # an aside: the answer is what comes before it
+                end = start + len(before)
+            elif after >= 0:
+                end = after + 1
+            elif at == start:
+                start += 1
+        elif inside.count(close) > inside.count(open_):
+            at = start + inside.index(close)
+            opened = text.rfind(open_, max(0, start - BALANCE_CHARS), start)
+            if opened >= 0 and close not in text[opened:start]:
+                start = opened
+            elif at == end - 1:
+                end = at
+        while start < end and (text[start].isspace() or text[start] in ",;:"):
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
     return start, end

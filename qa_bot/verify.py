@@ -23,13 +23,14 @@ _DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
 _UNIT = (r"(?:second|minute|hour|day|week|month|year|decade|centur(?:y|ie))s?")
 _SINCE = r"\b(?:since|until|till)\s+(?:the\s+)?(?:(?:late|early|mid)[- ]?\s*)?"  # "since the late "
 _LENGTH = r"(?:mile|kilomet(?:er|re)|km|met(?:er|re)|feet|foot|inch(?:es)?|yard)s?"
+# a duration ("50 minutes", not an age: "22-year-old"), a starting or ending date ("since the late 1980s",
+# "until 2020"), a span of years ("from 1807 to 1815") or, for "How long is the 5K?", a length
+_DURATION = re.compile(rf"(\d|\b(a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|"
+                       rf"fifty|several|few|many|half an?))[- ]{_UNIT}\b(?![- ]old\b)|"
+                       rf"{_SINCE}(?:\d\w*|\b{_MONTH}\b|\b{_DAY}\b)|"
+                       rf"\b\d{{4}}s?\s*(?:to|-|–|through|until)\s*\d{{4}}\b|\d[- ]{_LENGTH}\b", re.I)
 ANSWER_TYPES: list[tuple[re.Pattern, re.Pattern]] = [
-    # a duration ("50 minutes", not an age: "22-year-old"), a starting or ending date ("since the late
-    # 1980s", "until 2020"), a span of years ("from 1807 to 1815") or, for "How long is the 5K?", a length
-    (re.compile(r"^\s*how (long|much time)\b(?! ago)", re.I),
-     re.compile(rf"(\d|\b(a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|"
-                rf"several|few|many|half an?))[- ]{_UNIT}\b(?![- ]old\b)|{_SINCE}(?:\d\w*|\b{_MONTH}\b|\b{_DAY}\b)|"
-                rf"\b\d{{4}}s?\s*(?:to|-|–|through|until)\s*\d{{4}}\b|\d[- ]{_LENGTH}\b", re.I)),
+    (re.compile(r"^\s*how (long|much time)\b(?! ago)", re.I), _DURATION),
     (re.compile(r"^\s*how (many|much|old|far|big|tall)\b|\bwhat (number|percentage|amount)\b", re.I), re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|millions?|"
                 r"billions?|half|halves|thirds?|quarters?|twice|double|triple|percent)\b", re.I)),
 ]
@@ -63,9 +64,17 @@ _LEADING_CLAUSE = re.compile(
     rf"|\s+(?!{_AUX}\b)[^?]*?[\s,]\s*(?={_AUX}\s+(?:he|she|it|they|we|you|i|there)\b))", re.I)
 
 
+_YES_NO = re.compile(r"^\s*(is|are|was|were|did|do|does|can|could|has|have|had|will|would|should|may|might)\b", re.I)
+
+
 def main_clause(question: str) -> str:
     """The question without a leading clause that is not itself the question ("When cells divide, ...")."""
     return _LEADING_CLAUSE.sub("", question)
+
+
+def yes_no_form(question: str) -> bool:
+    """Is the question (its main clause) asked in the yes/no form ("Did he ...?", "Is it ... or ...?")?"""
+    return bool(_YES_NO.match(main_clause(question)))
 
 
 def since_start(text: str, start: int) -> int:
@@ -119,12 +128,19 @@ _WHEN_BY_EVENT = re.compile(r"^\s*(?:when|whenever|while|as soon as|as|after|bef
                             r"holidays|era)\b", re.I)
 
 
+# "How long did she stay?" -> "until Jacint's death": a time bounded by an event, as "when" may be answered
+# ("since then", "until now" tell nothing)
+_UNTIL_EVENT = re.compile(r"^\s*(?:until|till|since|throughout|for the rest of)\s+(?!(?:then|now|that|this)\b)\w",
+                          re.I)
+
+
 def type_matches(question: str, answer: str) -> bool | None:
     """Does ``answer`` look like what the question asks for? None when the question type is open."""
     pattern = wants_type(question)
     if pattern is None:
         return None
-    return bool(pattern.search(answer)) or (pattern is _DATE and bool(_WHEN_BY_EVENT.search(answer)))
+    return bool(pattern.search(answer)) or (pattern is _DATE and bool(_WHEN_BY_EVENT.search(answer))) \
+        or (pattern is _DURATION and bool(_UNTIL_EVENT.search(answer)))
 
 
 def negated(text: str) -> bool:
@@ -175,6 +191,24 @@ def about(question: str, sentence: str, weights: TermWeights, context: str = "")
 _CHOICE = re.compile(r"\b(or|versus|vs|against|between|which of|name|names|initials?)\b", re.I)
 
 
+# "Is Cuomo a Democrat or Republican?", "more attention on social media or on air?": a question asked in the
+# yes/no form that names its candidates is answered by one of them, in the question's own words
+def candidates(question: str) -> set[str]:
+    """The words naming the candidates of a question in the yes/no form that offers a choice ("Is Cuomo a
+    Democrat or Republican?" -> democrat, republican; "with or without the charisma?" -> with, without):
+    the words either side of "or" (an article or preposition after it skipped). These are the answer, not words to trim
+    from it."""
+    if not yes_no_form(question):
+        return set()
+    words = [t.norm for t in tokens(main_clause(question))]
+    out: set[str] = set()
+    for i, word in enumerate(words):
+        if word == "or" and 0 < i < len(words) - 1:
+            after = next((w for w in words[i + 1:i + 3] if w not in STOPWORDS), words[i + 1])  # "or on air"
+            out |= {words[i - 1], after}
+    return out
+
+
 def echoes(answer: str, question: str) -> bool:
     """Does the answer only repeat the question's own words ("emotions" for "What emotions was he?",
     "Saudi Arabia" for "What is the US supporting Saudi Arabia in?")? Not when the question names its
@@ -206,7 +240,8 @@ def negation_flip(claim: str, source: str) -> bool:
     if source_neg and not claim_neg:
         claim_words = content({t.norm for t in tokens(claim)})
         for m in _NEGATION.finditer(source):
-            after = [t.norm for t in tokens(source[m.end():m.end() + 60])]
+            clause = re.split(r"[.;!?][”’\"']?(?:\s|$)", source[m.end():m.end() + 60])[0]  # not past its sentence
+            after = [t.norm for t in tokens(clause)]
             scope = [w for w in after if w in content(set(after))][:3]
             if any(w in claim_words for w in scope):
                 return True

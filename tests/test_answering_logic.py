@@ -417,3 +417,29 @@ def test_a_leading_clause_does_not_make_a_what_question_a_factoid_to_shorten(see
     answer = qa("When Mr Biden threatened sanctions, what did Mr Putin warn such a move could do?")
     assert answer.found and answer.answer == "lead to a total severance of relations"
     assert len(qa.generator.prompts) == 1
+
+
+COURT = ("War crimes in peacekeeping\n\nThe United Nations does not have the legal authority to prosecute or punish "
+         "a country's soldiers, officials said on Monday. The show's social media following has been great, but "
+         "its ratings on air have been soft. Peacekeepers wore a blue helmet (issued in 1994, the officials said) "
+         "on every patrol.")
+
+
+def test_yes_is_not_shown_beside_a_sentence_that_denies_it(tmp_path, minilm):
+    """The sentence shown decides: "Yes" beside "does not have the legal authority to prosecute" is "No"."""
+    qa = answerer(indexed(tmp_path, minilm, COURT), minilm, "Yes [1]")
+    answer = qa("Does the United Nations have the authority to prosecute or punish a country's soldiers?")
+    assert answer.found and answer.answer == "No"
+    assert "does not have" in answer.sources[0].text
+
+
+def test_a_choice_question_is_answered_by_the_candidate_it_names(tmp_path, minilm):
+    qa = answerer(indexed(tmp_path, minilm, COURT), minilm, "social media following [1]")
+    answer = qa("Did the show attract more attention on social media or on air?")
+    assert answer.found and answer.answer.startswith("social media")  # not "following": the question's words
+
+
+def test_an_answer_never_shows_half_a_bracket(tmp_path, minilm):
+    qa = answerer(indexed(tmp_path, minilm, COURT), minilm, "a blue helmet (issued in 1994 [1]")
+    answer = qa("What did peacekeepers wear on patrol?")
+    assert answer.found and answer.answer == "blue helmet"

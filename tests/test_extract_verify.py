@@ -53,11 +53,17 @@ def test_when_is_answered_by_a_date_an_event_or_a_season_not_a_word_like_a_month
         assert type_matches("When did it happen?", answer) is False, answer
     assert type_matches("What day did it happen?", "after the game") is False  # a day is asked
     assert type_matches("What time did it start?", "as soon as he arrived") is False
+    # "how long" is answered by a duration, or by the event that bounds it
+    assert type_matches("How long did she stay?", "until Jacint's death") is True
+    assert type_matches("How long did she stay?", "after the storm") is False
 
 
 def test_negation_flip():
     assert negation_flip("Obama has used the word genocide.", "Obama broke his promise to use the word genocide.")
     assert not negation_flip("Talks are due in Geneva.", SENTENCE)
+    # a negation does not reach into the next sentence
+    assert not negation_flip("He wants to make more Stonewall films.",
+                             "He replied: “No. No.” He noted that he had shown the film to two veterans.")
 
 
 def test_roles_swapped():
@@ -125,3 +131,37 @@ def test_a_name_is_not_cut_at_the_question_word_it_ends_with():
     span = "Kremlin spokesman Dmitry Peskov"
     a, b = trim_to_answer(span, "Who is the Kremlin spokesman?")
     assert span[a:b] == "Dmitry Peskov"
+
+
+def test_a_span_holds_both_halves_of_a_pair_or_neither():
+    from qa_bot.extract import balanced
+
+    def fix(text: str, part: str) -> str:
+        start = text.index(part)
+        return text[slice(*balanced(text, start, start + len(part)))]
+
+    text = "She wore a gray cowhide top ($866, on sale from $4,625) and jeans."
+    assert fix(text, "gray cowhide top ($866, on sale") == "gray cowhide top"  # an aside left open: cut
+    text = "The moves are meant to combat “imperialist aggression,” he told a throng."
+    assert fix(text, "combat “imperialist aggression") == "combat “imperialist aggression,”"
+    text = "It is “The Sleeping Beauty” (1890), the most classical of all."
+    assert fix(text, "Sleeping Beauty” (1890") == "“The Sleeping Beauty”"
+    assert fix(text, "the most classical") == "the most classical"  # nothing to balance
+    assert fix("(CNN) The man said", "(CNN") == "(CNN)"
+
+
+def test_candidates_of_a_choice_question():
+    from qa_bot.verify import candidates
+
+    assert candidates("Is Gov. Andrew M. Cuomo a Democrat or Republican?") == {"democrat", "republican"}
+    assert candidates("did people have faith or doubt in the sanction?") == {"faith", "doubt"}
+    assert candidates("What did he eat or drink?") == set()  # not a choice between named candidates
+
+
+def test_the_candidate_a_choice_question_names_is_not_trimmed():
+    from qa_bot.verify import candidates
+
+    question = "Did the show attract more attention on social media or on air?"
+    span = "social media following"
+    assert span[slice(*trim_to_answer(span, question))] == "following"  # an open question: its words go
+    assert span[slice(*trim_to_answer(span, question, candidates(question)))] == "social media following"
