@@ -59,10 +59,35 @@ def key_sentences(text: str, count: int, title: str = "", lead_weight: float = 0
             score *= 0.5  # a run-on "sentence" (a list, a table) makes a poor summary line
         scored.append(KeySentence(s, e, text[s:e], n, score))
     best: list[KeySentence] = []
+    waiting: list[KeySentence] = []  # sentences that lean on one before them not chosen yet
+
+    def room_for(k: KeySentence) -> bool:
+        return len(best) < count and not any(repeats(k.text, b.text) for b in best)
+
     for k in sorted(scored, key=lambda k: -k.score):
-        if len(best) < count and not any(repeats(k.text, b.text) for b in best):
-            best.append(k)
+        if not room_for(k):
+            continue
+        if leans_back(k.text) and k.position and not any(0 < k.position - b.position <= LEAN_BACK for b in best):
+            waiting.append(k)
+            continue
+        best.append(k)
+        for w in list(waiting):  # the sentence it leans on is chosen now
+            if 0 < w.position - k.position <= LEAN_BACK and room_for(w):
+                best.append(w)
+                waiting.remove(w)
     return sorted(best, key=lambda k: k.position)
+
+
+# "They were accused of deliberately inciting conflict." in a summary without the sentences before it: who?
+_LEANS_BACK = re.compile(r"^\W*(?:he|she|they|his|her|their|him|them)\b", re.I)
+LEAN_BACK = 2  # how many sentences back the one naming them may be ("He added ..." after a quotation)
+
+
+def leans_back(sentence: str) -> bool:
+    """Does the sentence start with a pronoun naming someone only the sentences before it name? Such a
+    sentence is a key sentence only beside one of the ``LEAN_BACK`` before it (an "It" is often no one: "It
+    is hoped ...")."""
+    return bool(_LEANS_BACK.match(sentence))
 
 
 # Captions and pull quotes restate the story in other words ("Bob Arum has revealed that the contracts for

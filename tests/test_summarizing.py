@@ -249,6 +249,19 @@ def test_a_sentence_repeated_by_a_caption_is_one_key_sentence():
     assert len(key) == 3 and sum("opened the new river bridge" in k.text for k in key) == 1
 
 
+def test_a_sentence_starting_with_a_pronoun_is_a_key_sentence_only_beside_one_naming_them():
+    """"They were rejected ..." without the sentence naming them leaves a reader asking who."""
+    text = ("Budget vote\n\nThe council met on Monday to vote on the city budget for next year. Weather in "
+            "the city was mild and dry for most of the day on Monday. Traffic on the ring road was light all day. "
+            "Two councillors proposed deep budget cuts to the city parks. They were rejected by the council budget "
+            "vote, seven votes to two. The budget passed on Monday.")
+    key = [k.text for k in key_sentences(text, 3, "Budget vote")]
+    assert key[-1].startswith("Two councillors")  # not "They were rejected", three sentences after the last
+    key = [k.text for k in key_sentences(text, 4, "Budget vote")]
+    assert key[-2:] == [key[-2], "They were rejected by the council budget vote, seven votes to two."] \
+        and key[-2].startswith("Two councillors")
+
+
 def test_a_caption_restating_a_sentence_in_other_words_is_a_repeat():
     from qa_bot.key_sentences import repeats
 
