@@ -225,7 +225,8 @@ def balanced(text: str, start: int, end: int) -> tuple[int, int]:
 
     An aside left open at the end is cut ("cowhide top ($866, on sale" -> "cowhide top"); a quotation left
     open or closed is taken whole when its other half is near ("combat “imperialist aggression" -> "combat
-    “imperialist aggression,”"); a stray half at the span's edge is dropped. A reader never sees half a pair."""
+    “imperialist aggression,”"); a stray half at the span's edge is dropped. A reader never sees half a pair
+    (of straight quotes, only one at the span's edge is judged: their halves look alike)."""
     for open_, close in _PAIRS:
         inside = text[start:end]
         if inside.count(open_) > inside.count(close):
@@ -249,4 +250,12 @@ def balanced(text: str, start: int, end: int) -> tuple[int, int]:
             start += 1
         while end > start and text[end - 1].isspace():
             end -= 1
+    inside = text[start:end]
+    if inside.count('"') % 2:  # a straight quote's halves look alike: only one at an edge is judged
+        if inside.endswith('"'):
+            opened = text.rfind('"', max(0, start - BALANCE_CHARS), start)
+            start, end = (opened, end) if opened >= 0 else (start, end - 1)
+        elif inside.startswith('"'):
+            closed = text.find('"', end, min(len(text), end + BALANCE_CHARS))
+            start, end = (start, closed + 1) if closed >= 0 else (start + 1, end)
     return start, end

@@ -148,6 +148,8 @@ def test_a_span_holds_both_halves_of_a_pair_or_neither():
     assert fix(text, "Sleeping Beauty” (1890") == "“The Sleeping Beauty”"
     assert fix(text, "the most classical") == "the most classical"  # nothing to balance
     assert fix("(CNN) The man said", "(CNN") == "(CNN)"
+    text = 'Max Records auditioned for the "Where the Wild Things Are" (out Friday) role.'
+    assert fix(text, 'Where the Wild Things Are" (out') == '"Where the Wild Things Are"'
 
 
 def test_candidates_of_a_choice_question():
