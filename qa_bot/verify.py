@@ -196,8 +196,8 @@ _CHOICE = re.compile(r"\b(or|versus|vs|against|between|which of|name|names|initi
 def candidates(question: str) -> set[str]:
     """The words naming the candidates of a question in the yes/no form that offers a choice ("Is Cuomo a
     Democrat or Republican?" -> democrat, republican; "with or without the charisma?" -> with, without):
-    the words either side of "or" (an article or preposition after it skipped). These are the answer, not words to trim
-    from it."""
+    the words either side of "or" (an article or preposition after it skipped). These are the answer, not
+    words to trim from it."""
     if not yes_no_form(question):
         return set()
     words = [t.norm for t in tokens(main_clause(question))]
