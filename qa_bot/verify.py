@@ -198,9 +198,10 @@ def candidates(question: str) -> set[str]:
     Democrat or Republican?" -> democrat, republican; "with or without the charisma?" -> with, without):
     the words either side of "or" (an article or preposition after it skipped). These are the answer, not
     words to trim from it."""
-    if not yes_no_form(question):
+    main = main_clause(question)
+    if not _YES_NO.match(main):  # as yes_no_form, with the main clause found once
         return set()
-    words = [t.norm for t in tokens(main_clause(question))]
+    words = [t.norm for t in tokens(main)]
     out: set[str] = set()
     for i, word in enumerate(words):
         if word == "or" and 0 < i < len(words) - 1:
